@@ -1,0 +1,54 @@
+import pickle
+
+import pytest
+import torch
+
+import vaelib
+
+
+def test_round_trip_gives_identical_outputs(tmp_path):
+    torch.manual_seed(0)
+    trained, fresh = vaelib.VAE.conv(z_dim=3, channels=(4, 8)), vaelib.VAE.conv(z_dim=3, channels=(4, 8))
+    path = vaelib.save_checkpoint(trained, tmp_path / "sub" / "vae.pt", z_dim=3, epochs=7)
+    metadata = vaelib.load_checkpoint(fresh, path)
+    assert metadata == {"z_dim": 3, "epochs": 7}
+    trained.eval(), fresh.eval()
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(trained(x), fresh(x))
+    assert not (tmp_path / "sub" / "vae.pt.tmp").exists()
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("this ran while unpickling",))
+
+
+def test_unsafe_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"state_dict": {}, "payload": Payload()}, path)
+    with pytest.raises(vaelib.CheckpointError, match="weights_only=True"):
+        vaelib.load_checkpoint(vaelib.VAE.mlp(), path)
+
+
+def test_corrupt_and_missing_checkpoints(tmp_path):
+    vae = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    with pytest.raises(vaelib.CheckpointError, match="no checkpoint"):
+        vaelib.load_checkpoint(vae, tmp_path / "nothing.pt")
+    path = vaelib.save_checkpoint(vae, tmp_path / "vae.pt")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(vaelib.CheckpointError, match="truncated or corrupt"):
+        vaelib.load_checkpoint(vae, path)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, other)
+    with pytest.raises(vaelib.CheckpointError, match="save_checkpoint"):
+        vaelib.load_checkpoint(vae, other)
+    assert pickle  # pickle errors are what weights_only raises on unsafe files
+
+
+def test_mismatched_model_is_left_untouched(tmp_path):
+    path = vaelib.save_checkpoint(vaelib.VAE.mlp(z_dim=2, hidden_dim=8), tmp_path / "small.pt", hidden_dim=8)
+    target = vaelib.VAE.mlp(z_dim=2, hidden_dim=16)
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    with pytest.raises(vaelib.CheckpointError, match=r"wrong shapes.*hidden_dim"):
+        vaelib.load_checkpoint(target, path)
+    assert all(torch.equal(before[k], v) for k, v in target.state_dict().items())

@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+import vaelib
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"VAE_BOOK_SMOKE": "1"}, True),
+        ({"VAE_BOOK_SMOKE": "0"}, False),
+        ({"VAE_BOOK_SMOKE": "yes"}, True),
+        ({"CI": "true"}, True),
+        ({}, False),
+        ({"CI": "true", "VAE_BOOK_SMOKE": "0"}, False),
+    ],
+    ids=str,
+)
+def test_smoke_switch(monkeypatch, env, expected):
+    monkeypatch.delenv("VAE_BOOK_SMOKE", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert vaelib.smoke_mode() is expected
+
+
+def test_unknown_smoke_value_is_an_error(monkeypatch):
+    monkeypatch.setenv("VAE_BOOK_SMOKE", "maybe")
+    with pytest.raises(ValueError, match="VAE_BOOK_SMOKE"):
+        vaelib.smoke_mode()
+
+
+def test_budgets_follow_mode_and_device():
+    smoke = vaelib.budget(smoke=True)
+    cpu = vaelib.budget(smoke=False, device="cpu")
+    full = vaelib.budget(smoke=False, device="cuda")
+    assert (smoke.mode, cpu.mode, full.mode) == ("smoke", "cpu", "full")
+    assert smoke.train_size is not None and cpu.train_size is None
+    assert smoke.epochs <= cpu.epochs < full.epochs
+    assert smoke.tsne_points < cpu.tsne_points <= full.tsne_points
+
+
+def test_device_and_data_root(monkeypatch, tmp_path):
+    assert vaelib.pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setenv("VAE_BOOK_DATA", str(tmp_path))
+    assert vaelib.data_root() == tmp_path
+    monkeypatch.delenv("VAE_BOOK_DATA")
+    assert vaelib.data_root().name == "vae-book"
+
+
+def test_seeding_repeats_draws():
+    g1 = vaelib.seed_everything(3)
+    a = torch.randn(3), torch.randn(3, generator=g1)
+    g2 = vaelib.seed_everything(3)
+    b = torch.randn(3), torch.randn(3, generator=g2)
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))

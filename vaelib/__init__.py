@@ -1,0 +1,74 @@
+"""vaelib: the small library behind the VAE book.
+
+data -> models -> losses -> train -> plots, plus the Pyro wrapper and checkpoints.
+Importing it does no work: no data is loaded and no device is touched.
+"""
+
+from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from .data import (
+    IMAGE_SHAPE,
+    N_PIXELS,
+    ImageData,
+    MNISTFileError,
+    MNISTUnavailableError,
+    StandInDataWarning,
+    TensorBatches,
+    check_images,
+    load_mnist,
+    load_standin_digits,
+)
+from .losses import (
+    ELBOTerms,
+    bernoulli_log_likelihood,
+    diagonal_normal_log_prob,
+    elbo,
+    gaussian_kl_to_standard,
+    gaussian_log_likelihood,
+    iwae_bound,
+    reparameterize,
+)
+from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .pyro_vae import PyroVAE
+from .settings import Budget, budget, data_root, pick_device, seed_everything, smoke_mode
+from .train import History, NonFiniteLossError, evaluate, fit, fit_svi
+
+__all__ = [
+    "IMAGE_SHAPE",
+    "N_PIXELS",
+    "VAE",
+    "Budget",
+    "CheckpointError",
+    "ConvDecoder",
+    "ConvEncoder",
+    "ELBOTerms",
+    "History",
+    "ImageData",
+    "MLPDecoder",
+    "MLPEncoder",
+    "MNISTFileError",
+    "MNISTUnavailableError",
+    "NonFiniteLossError",
+    "PyroVAE",
+    "StandInDataWarning",
+    "TensorBatches",
+    "bernoulli_log_likelihood",
+    "budget",
+    "check_images",
+    "data_root",
+    "diagonal_normal_log_prob",
+    "elbo",
+    "evaluate",
+    "fit",
+    "fit_svi",
+    "gaussian_kl_to_standard",
+    "gaussian_log_likelihood",
+    "iwae_bound",
+    "load_checkpoint",
+    "load_mnist",
+    "load_standin_digits",
+    "pick_device",
+    "reparameterize",
+    "save_checkpoint",
+    "seed_everything",
+    "smoke_mode",
+]

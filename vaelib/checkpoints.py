@@ -1,0 +1,64 @@
+"""Save and load model weights safely.
+
+Checkpoints hold plain tensors and a small dict of metadata, so loading can use
+``torch.load(weights_only=True)``, which refuses to unpickle arbitrary objects (a
+checkpoint from an untrusted source cannot run code). Saving writes a temporary file
+and renames it, so an interrupted save never destroys the previous checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import torch
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be loaded; the message says why and what to do."""
+
+
+def save_checkpoint(model: torch.nn.Module, path: str | Path, **metadata) -> Path:
+    """Write ``model.state_dict()`` and ``metadata`` (str, numbers, lists) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"state_dict": model.state_dict(), "metadata": metadata}, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location=None) -> dict:
+    """Load weights saved by :func:`save_checkpoint` into ``model``; returns the metadata.
+
+    The model is left untouched unless every tensor matches (name and shape).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}; train the model first or check the path.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"{path} holds objects other than tensors and plain data, so it was not loaded "
+            f"(weights_only=True refuses code that unpickling could run). Re-save it with "
+            f"vaelib.save_checkpoint from a trusted copy. Detail: {str(err).splitlines()[0]}"
+        ) from err
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): {err}") from err
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise CheckpointError(f"{path} was not written by vaelib.save_checkpoint (no 'state_dict' entry).")
+    state = payload["state_dict"]
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        raise CheckpointError(
+            f"{path} does not fit this {type(model).__name__}: missing {missing[:5]}, unexpected "
+            f"{unexpected[:5]}, wrong shapes {wrong[:5]}. Build the model with the settings it was saved with "
+            f"(metadata: {payload.get('metadata')})."
+        )
+    model.load_state_dict(state)
+    return payload.get("metadata", {})

@@ -1,0 +1,139 @@
+"""Encoders and decoders for 28x28 images.
+
+Every encoder maps images (B, 1, 28, 28) to the parameters ``(loc, scale)`` of a
+diagonal Gaussian q(z | x), each (B, z_dim); every decoder maps latents (B, z_dim) to
+Bernoulli *logits* (B, 1, 28, 28). Logits, not probabilities, so the loss can use the
+numerically stable ``binary_cross_entropy_with_logits``.
+
+The MLP pair has the sizes of Pyro's VAE tutorial (784-400-z); the convolutional pair
+halves the resolution twice (28 -> 14 -> 7) and mirrors it back.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .data import IMAGE_SHAPE, N_PIXELS
+
+MIN_SCALE = 1e-4  # floor on the posterior standard deviation: keeps log(scale) finite
+
+
+def positive_scale(raw: torch.Tensor) -> torch.Tensor:
+    """softplus(raw) + MIN_SCALE: smooth, never zero, and linear (not exponential) for large raw."""
+    return F.softplus(raw) + MIN_SCALE
+
+
+def _check_input(x: torch.Tensor, shape: tuple[int, ...], what: str) -> None:
+    if x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
+        want = ", ".join(["B", *map(str, shape)])
+        raise ValueError(f"{what} expects a tensor of shape ({want}), got {tuple(x.shape)}")
+
+
+class MLPEncoder(nn.Module):
+    """x (B, 1, 28, 28) -> 784 -> hidden -> (loc, scale), each (B, z_dim)."""
+
+    def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
+        super().__init__()
+        self.z_dim = z_dim
+        self.hidden = nn.Linear(N_PIXELS, hidden_dim)
+        self.loc = nn.Linear(hidden_dim, z_dim)
+        self.raw_scale = nn.Linear(hidden_dim, z_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_input(x, IMAGE_SHAPE, type(self).__name__)
+        h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
+        return self.loc(h), positive_scale(self.raw_scale(h))  # (B, z), (B, z)
+
+
+class MLPDecoder(nn.Module):
+    """z (B, z_dim) -> hidden -> 784 Bernoulli logits, returned as (B, 1, 28, 28)."""
+
+    def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
+        super().__init__()
+        self.z_dim = z_dim
+        self.hidden = nn.Linear(z_dim, hidden_dim)
+        self.logits = nn.Linear(hidden_dim, N_PIXELS)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_input(z, (self.z_dim,), type(self).__name__)
+        h = F.softplus(self.hidden(z))  # (B, hidden)
+        return self.logits(h).view(-1, *IMAGE_SHAPE)  # (B, 1, 28, 28)
+
+
+def _down(c_in: int, c_out: int) -> nn.Sequential:
+    """Halve height and width: 4x4 convolution, stride 2, then batch norm and leaky ReLU."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+
+
+def _up(c_in: int, c_out: int) -> nn.Sequential:
+    """Double height and width: 4x4 transposed convolution, stride 2, then batch norm and leaky ReLU."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)
+    )
+
+
+class ConvEncoder(nn.Module):
+    """x (B, 1, 28, 28) -> (B, c1, 14, 14) -> (B, c2, 7, 7) -> two linear heads (loc, scale)."""
+
+    def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
+        super().__init__()
+        self.z_dim = z_dim
+        c1, c2 = channels
+        self.features = nn.Sequential(_down(1, c1), _down(c1, c2), nn.Flatten())  # (B, c2 * 7 * 7)
+        self.loc = nn.Linear(c2 * 7 * 7, z_dim)
+        self.raw_scale = nn.Linear(c2 * 7 * 7, z_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_input(x, IMAGE_SHAPE, type(self).__name__)
+        h = self.features(x)
+        return self.loc(h), positive_scale(self.raw_scale(h))
+
+
+class ConvDecoder(nn.Module):
+    """z (B, z_dim) -> (B, c2, 7, 7) -> (B, c1, 14, 14) -> logits (B, 1, 28, 28)."""
+
+    def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
+        super().__init__()
+        self.z_dim = z_dim
+        c1, c2 = channels
+        self.project = nn.Sequential(nn.Linear(z_dim, c2 * 7 * 7), nn.LeakyReLU(0.2), nn.Unflatten(1, (c2, 7, 7)))
+        self.upsample = nn.Sequential(_up(c2, c1), nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_input(z, (self.z_dim,), type(self).__name__)
+        return self.upsample(self.project(z))  # (B, 1, 28, 28)
+
+
+class VAE(nn.Module):
+    """An encoder and a decoder that share ``z_dim``; the losses take them apart again."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        if encoder.z_dim != decoder.z_dim:
+            raise ValueError(f"encoder has z_dim={encoder.z_dim} but decoder has z_dim={decoder.z_dim}")
+        self.encoder, self.decoder = encoder, decoder
+        self.z_dim = encoder.z_dim
+
+    @classmethod
+    def mlp(cls, z_dim: int = 50, hidden_dim: int = 400) -> VAE:
+        """The 784-400-z network pair of Pyro's VAE tutorial."""
+        return cls(MLPEncoder(z_dim, hidden_dim), MLPDecoder(z_dim, hidden_dim))
+
+    @classmethod
+    def conv(cls, z_dim: int = 16, channels: tuple[int, int] = (32, 64)) -> VAE:
+        """The convolutional pair (28 -> 14 -> 7 and back)."""
+        return cls(ConvEncoder(z_dim, channels), ConvDecoder(z_dim, channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction probabilities, decoding the posterior mean (for pictures, not for training)."""
+        loc, _ = self.encoder(x)
+        return torch.sigmoid(self.decoder(loc))
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Pixel probabilities decoded from ``n`` draws of the prior N(0, I): (n, 1, 28, 28)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.z_dim, device=device, generator=generator)
+        return torch.sigmoid(self.decoder(z))

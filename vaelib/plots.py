@@ -1,0 +1,118 @@
+"""Figures the chapters share. Each function draws on an ``ax`` (made when not given)
+and returns the matplotlib ``Figure``, so a notebook cell shows it and a test can inspect it."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from .train import History
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None = None):
+    """Images (N, 1, 28, 28) in [0, 1] tiled in rows of ``nrow``."""
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, pad_value=1.0)  # (3, H, W)
+    fig, ax = _axes(ax, (nrow, max(1, -(-len(images) // nrow))))
+    ax.imshow(grid[0].numpy(), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def reconstructions(originals: torch.Tensor, reconstructed: torch.Tensor, ax=None, title: str | None = None):
+    """Originals in the top row, their reconstructions beneath."""
+    n = len(originals)
+    return image_grid(
+        torch.cat([originals[:n], reconstructed[:n]]),
+        nrow=n,
+        ax=ax,
+        title=title or "top: originals, bottom: reconstructions",
+    )
+
+
+def normal_quantile_grid(n: int, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
+    """(n*n, 2) latent points at Normal quantiles, as in Kingma & Welling (2013), Fig. 4.
+
+    Row i (top to bottom) holds decreasing z_2; column j increasing z_1, so the image
+    reads like a plot with z_2 upwards.
+    """
+    q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(low, high, n))
+    z1, z2 = torch.meshgrid(q, q.flip(0), indexing="xy")
+    return torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)
+
+
+@torch.no_grad()
+def latent_manifold(decoder: torch.nn.Module, n: int = 20, ax=None, title: str | None = None):
+    """Decode an n x n Normal-quantile grid of a 2-D latent space into one image."""
+    if decoder.z_dim != 2:
+        raise ValueError(f"the manifold plot needs a 2-D latent space, this decoder has z_dim={decoder.z_dim}")
+    device = next(decoder.parameters()).device
+    probs = torch.sigmoid(decoder(normal_quantile_grid(n).to(device)))  # (n*n, 1, 28, 28)
+    fig = image_grid(probs, nrow=n, ax=ax, title=title or "decoded Normal-quantile grid of z")
+    return fig
+
+
+@torch.no_grad()
+def interpolation(
+    decoder: torch.nn.Module,
+    z_start: torch.Tensor,
+    z_end: torch.Tensor,
+    steps: int = 10,
+    ax=None,
+    title: str | None = None,
+):
+    """Decode ``steps`` points on the straight line from ``z_start`` to ``z_end`` (each (z_dim,))."""
+    t = torch.linspace(0, 1, steps, device=z_start.device).unsqueeze(1)  # (steps, 1)
+    z = (1 - t) * z_start + t * z_end  # (steps, z_dim)
+    return image_grid(torch.sigmoid(decoder(z)), nrow=steps, ax=ax, title=title)
+
+
+def latent_scatter(
+    points: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray,
+    ax=None,
+    title: str | None = None,
+    s: float = 4.0,
+):
+    """2-D points coloured by digit: ten distinct colours (tab10) and a legend."""
+    points = np.asarray(points.cpu() if isinstance(points, torch.Tensor) else points)
+    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"expected points of shape (N, 2), got {points.shape}; embed to 2-D first")
+    fig, ax = _axes(ax, (6, 6))
+    colours = matplotlib.colormaps["tab10"]
+    for digit in range(10):
+        mask = labels == digit
+        if mask.any():
+            ax.scatter(points[mask, 0], points[mask, 1], s=s, color=colours(digit), label=str(digit))
+    ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    ax.set_aspect("equal", adjustable="datalim")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def elbo_curves(history: History, ax=None, title: str | None = None, label: str = ""):
+    """Train and test ELBO (nats per image) against epochs."""
+    fig, ax = _axes(ax, (6, 4))
+    prefix = f"{label} " if label else ""
+    ax.plot(history.epochs, history.train_elbo, "o-", label=f"{prefix}train")
+    if history.test_elbo:
+        ax.plot(history.epochs, history.test_elbo, "s--", label=f"{prefix}test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("ELBO (nats per image)")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig

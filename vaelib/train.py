@@ -1,0 +1,165 @@
+"""Training loops: plain PyTorch (:func:`fit`) and Pyro SVI (:func:`fit_svi`).
+
+Both take in-memory :class:`~vaelib.data.ImageData`, show a progress bar (``tqdm.auto``
+picks the notebook widget in Jupyter), record the train and test ELBO per epoch in
+nats per image, and stop with :class:`NonFiniteLossError` *before* applying an update
+from a NaN or infinite loss, so the parameters are never corrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from .data import ImageData
+from .losses import elbo
+from .models import VAE
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; the step that produced it was not applied."""
+
+
+@dataclass
+class History:
+    """Per-epoch record of a run; ELBOs in nats per image (higher is better)."""
+
+    train_elbo: list[float] = field(default_factory=list)  # mean over the epoch's mini-batches
+    test_elbo: list[float] = field(default_factory=list)  # on the test split after the epoch
+    seconds: list[float] = field(default_factory=list)  # wall time of the epoch's training steps
+
+    @property
+    def epochs(self) -> list[int]:
+        return list(range(1, len(self.train_elbo) + 1))
+
+
+def _raise_non_finite(loss: torch.Tensor, epoch: int, step: int) -> None:
+    raise NonFiniteLossError(
+        f"the loss is {loss.item()} at epoch {epoch}, step {step}; training stopped before this update, "
+        "so the model keeps its last finite parameters. Lower the learning rate, check the data lies "
+        "in [0, 1], or clip gradients."
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    model: VAE,
+    data: ImageData,
+    batch_size: int = 1000,
+    binarize: bool = False,
+    generator: torch.Generator | None = None,
+) -> float:
+    """Mean ELBO per image over ``data`` (one posterior sample per image, analytic KL)."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), device=data.images.device)
+    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
+        total += elbo(model.encoder, model.decoder, x, generator=generator).elbo.sum()
+    model.train(was_training)
+    return total.item() / len(data)
+
+
+def fit(
+    model: VAE,
+    train: ImageData,
+    test: ImageData | None = None,
+    epochs: int = 1,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    beta: float = 1.0,
+    binarize: bool = False,
+    optimizer: torch.optim.Optimizer | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[int, History], None] | None = None,
+    history: History | None = None,
+) -> History:
+    """Maximise the (beta-)ELBO with Adam; returns the per-epoch :class:`History`.
+
+    The loss is the negative ELBO *averaged* over the batch (nats per image), so the
+    learning rate does not depend on the batch size. Pass ``history`` to continue a run.
+    """
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history = history or History()
+    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
+        model.train()
+        total = torch.zeros((), device=train.images.device)
+        start = time.perf_counter()
+        for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
+            terms = elbo(model.encoder, model.decoder, x, beta=beta)
+            loss = -terms.elbo.mean()
+            if not torch.isfinite(loss):  # one host sync per step: the price of never stepping on NaN
+                _raise_non_finite(loss, epoch, step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += terms.elbo.detach().sum()
+        history.seconds.append(time.perf_counter() - start)
+        history.train_elbo.append(total.item() / len(train))
+        if test is not None:
+            history.test_elbo.append(evaluate(model, test, binarize=binarize))
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+    return history
+
+
+def fit_svi(
+    vae,
+    train: ImageData,
+    test: ImageData | None = None,
+    epochs: int = 1,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    binarize: bool = True,
+    loss=None,
+    progress: bool = True,
+    on_epoch: Callable[[int, History], None] | None = None,
+    history: History | None = None,
+) -> History:
+    """Train a :class:`~vaelib.pyro_vae.PyroVAE` with ``pyro.infer.SVI`` and Adam.
+
+    ``loss`` defaults to ``Trace_ELBO()``; pass ``JitTrace_ELBO()`` to compile it. The test
+    ELBO is ``-evaluate_loss`` per image (same estimator as training, one sample).
+    """
+    from pyro.infer import SVI, Trace_ELBO
+    from pyro.optim import Adam
+
+    svi = SVI(vae.model, vae.guide, Adam({"lr": lr}), loss=loss or Trace_ELBO())
+    history = history or History()
+    params = list(vae.parameters())
+    last_good = [p.detach().clone() for p in params]  # SVI steps before we see the loss: keep a copy
+    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
+        total, start = 0.0, time.perf_counter()
+        for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
+            try:
+                batch_loss = svi.step(x)  # negative ELBO summed over the batch, already a float
+            except ValueError as err:  # Pyro's validation sees NaN parameters before any update
+                if "Expected parameter" not in str(err):  # e.g. grey pixels for a Bernoulli: not ours
+                    raise
+                raise NonFiniteLossError(
+                    f"the networks produced NaN or infinite values at epoch {epoch}, step {step} (Pyro: "
+                    f"{str(err).splitlines()[0]}); no update was applied. Lower the learning rate or check the data."
+                ) from err
+            if not math.isfinite(batch_loss):
+                with torch.no_grad():
+                    torch._foreach_copy_([p.data for p in params], last_good)
+                raise NonFiniteLossError(
+                    f"the SVI loss is {batch_loss} at epoch {epoch}, step {step}; the parameters were restored "
+                    "to their values before this step. Lower the learning rate or check the data lies in [0, 1]."
+                )
+            with torch.no_grad():
+                torch._foreach_copy_(last_good, [p.detach() for p in params])
+            total += batch_loss
+        history.seconds.append(time.perf_counter() - start)
+        history.train_elbo.append(-total / len(train))
+        if test is not None:
+            with torch.no_grad():
+                test_loss = sum(svi.evaluate_loss(x) for x, _ in test.batches(1000, shuffle=False, binarize=binarize))
+            history.test_elbo.append(-test_loss / len(test))
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+    return history
