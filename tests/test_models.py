@@ -44,3 +44,26 @@ def test_mlp_has_the_tutorial_sizes():
     n_params = sum(p.numel() for p in vae.parameters())
     # encoder 784*400+400 + 2*(400*50+50), decoder 50*400+400 + 400*784+784
     assert n_params == (784 * 400 + 400 + 2 * (400 * 50 + 50)) + (50 * 400 + 400 + 400 * 784 + 784)
+
+
+def test_encode_keeps_order_and_active_units_counts(digits):
+    _, test = digits
+    encoder = vaelib.MLPEncoder(z_dim=3, hidden_dim=8)
+    loc, scale = vaelib.encode(encoder, test, batch_size=64)
+    assert loc.shape == scale.shape == (len(test), 3)
+    with torch.no_grad():
+        torch.testing.assert_close(loc[:5], encoder(test.images[:5])[0])
+    moving = torch.stack([torch.linspace(-2, 2, 100), torch.zeros(100), 0.001 * torch.randn(100)], dim=1)
+    count, activity = vaelib.active_units(moving)
+    assert count == 1 and activity.shape == (3,)
+    with pytest.raises(ValueError, match="N >= 2"):
+        vaelib.active_units(torch.zeros(1, 3))
+
+
+def test_check_answer(capsys):
+    assert not vaelib.check_answer(None, 1.0)
+    assert "not answered yet" in capsys.readouterr().out
+    assert vaelib.check_answer(0.50001, 0.5, name="kl")
+    assert "kl: correct" in capsys.readouterr().out
+    assert not vaelib.check_answer([1.0, 2.0], [1.0, 3.0])
+    assert vaelib.check_answer("bernoulli", "bernoulli")

@@ -4,6 +4,7 @@ data -> models -> losses -> train -> plots, plus the Pyro wrapper and checkpoint
 Importing it does no work: no data is loaded and no device is touched.
 """
 
+from .analysis import active_units, encode
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from .data import (
     IMAGE_SHAPE,
@@ -17,6 +18,7 @@ from .data import (
     load_mnist,
     load_standin_digits,
 )
+from .exercises import check_answer
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
@@ -33,6 +35,9 @@ from .settings import Budget, budget, data_root, pick_device, seed_everything, s
 from .train import History, NonFiniteLossError, evaluate, fit, fit_svi
 
 __all__ = [
+    "active_units",
+    "check_answer",
+    "encode",
     "IMAGE_SHAPE",
     "N_PIXELS",
     "VAE",

@@ -1,0 +1,130 @@
+"""Chapter notebooks: where they are, their Colab cell, and student copies without solutions.
+
+    python -m tools.chapters sync-colab        # rewrite every chapter's Colab cell from _config.yml
+    python -m tools.chapters student-copies student/   # copies with solution cells removed
+
+A solution is everything from a markdown cell that opens ``{solution-start}`` to the
+markdown cell with ``{solution-end}``, plus any cell tagged ``solution`` and any markdown
+cell with a one-piece ``{solution}`` directive. Check cells (tagged ``check``) are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COLAB_TAG = "colab"
+
+COLAB_TEMPLATE = """\
+# Runs only on Google Colab: installs what Colab lacks (Pyro and this book's vaelib).
+# For fast training pick a GPU: Runtime > Change runtime type. Elsewhere this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install -q pyro-ppl "vaelib @ git+{url}@{branch}\""""
+
+
+def repository() -> tuple[str, str]:
+    """(url, branch) of the repository, from _config.yml: the one place they are set."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"], config["repository"].get("branch", "main")
+
+
+def colab_cell_source() -> str:
+    url, branch = repository()
+    return COLAB_TEMPLATE.format(url=url, branch=branch)
+
+
+def toc_chapters() -> list[Path]:
+    """The notebooks listed in _toc.yml, in reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [entry["file"] for part in toc.get("parts", []) for entry in part.get("chapters", [])]
+    paths = []
+    for name in files:
+        path = ROOT / name
+        if path.with_suffix(".ipynb").exists():
+            paths.append(path.with_suffix(".ipynb"))
+    return paths
+
+
+def sync_colab(paths: list[Path]) -> list[Path]:
+    """Make the first cell of each notebook the Colab cell; return the notebooks changed."""
+    changed = []
+    source = colab_cell_source()
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        first = nb.cells[0] if nb.cells else None
+        if first is not None and COLAB_TAG in first.get("metadata", {}).get("tags", []):
+            if first.source == source:
+                continue
+            first.source = source
+        else:
+            cell = nbformat.v4.new_code_cell(source, metadata={"tags": [COLAB_TAG]})
+            nb.cells.insert(0, cell)
+        nbformat.write(nb, path)
+        changed.append(path)
+    return changed
+
+
+_START = re.compile(r"\{solution-start\}")
+_END = re.compile(r"\{solution-end\}")
+_WHOLE = re.compile(r"\{solution\}")
+
+
+def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` without solution cells (see the module docstring)."""
+    kept, inside = [], False
+    for cell in nb.cells:
+        text = cell.source if cell.cell_type == "markdown" else ""
+        if _START.search(text):
+            if inside:
+                raise ValueError("a {solution-start} opens before the previous one was closed")
+            inside = True
+            continue
+        if _END.search(text):
+            if not inside:
+                raise ValueError("a {solution-end} without its {solution-start}")
+            inside = False
+            continue
+        if inside or "solution" in cell.get("metadata", {}).get("tags", []) or _WHOLE.search(text):
+            continue
+        kept.append(cell)
+    if inside:
+        raise ValueError("a {solution-start} is never closed by {solution-end}")
+    copy = nbformat.from_dict(nb)
+    copy.cells = kept
+    return copy
+
+
+def student_copies(paths: list[Path], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        target = out / path.name
+        nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), target)
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("sync-colab", help="rewrite every chapter's Colab cell from _config.yml")
+    student = sub.add_parser("student-copies", help="write chapters without solutions")
+    student.add_argument("out", type=Path, help="folder for the student notebooks")
+    args = parser.parse_args(argv)
+    if args.command == "sync-colab":
+        for path in sync_colab(toc_chapters()):
+            print(f"updated {path.relative_to(ROOT)}")
+    else:
+        for path in student_copies(toc_chapters(), args.out):
+            print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Looking inside a trained encoder: latent codes of a whole split, and active units."""
+
+from __future__ import annotations
+
+import torch
+
+from .data import ImageData
+
+
+@torch.no_grad()
+def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Posterior parameters (loc, scale) of q(z|x) for every image in ``data``, each (N, z_dim), in order."""
+    was_training = encoder.training
+    encoder.eval()
+    locs, scales = [], []
+    for x, _ in data.batches(batch_size, shuffle=False):
+        loc, scale = encoder(x)
+        locs.append(loc)
+        scales.append(scale)
+    encoder.train(was_training)
+    return torch.cat(locs), torch.cat(scales)
+
+
+def active_units(loc: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
+    r"""Number of latent dimensions the encoder uses, after Burda et al. (2015), Sec. 5.2.
+
+    Unit j is active when A_j = Cov_x(E_{q(z|x)}[z_j]) exceeds ``threshold`` (0.01 in the paper):
+    a unit whose posterior mean does not move with x carries no information about x.
+    ``loc`` holds the posterior means, (N, z_dim). Returns the count and A, shape (z_dim,).
+    """
+    if loc.dim() != 2 or len(loc) < 2:
+        raise ValueError(f"expected posterior means of shape (N, z_dim) with N >= 2, got {tuple(loc.shape)}")
+    activity = loc.var(dim=0)
+    return int((activity > threshold).sum()), activity
