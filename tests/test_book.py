@@ -14,6 +14,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from tools import chapters
 
+from . import browser
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapters.toc_chapters()
 SMOKE_BUILD = ROOT / "_build" / "smoke"
@@ -114,15 +116,72 @@ def test_benchmark_runs_in_smoke_mode(tmp_path):
     assert abs(difference) < 5, result.stdout
 
 
-@pytest.mark.skipif(shutil.which("jupyter-book") is None, reason="jupyter-book is not installed")
-def test_book_builds_without_warnings():
-    """The whole book in smoke mode, strict: warnings are errors and references must resolve."""
+@pytest.fixture(scope="session")
+def smoke_book():
+    """Build the whole book once in smoke mode, strict (-W -n): (result of the build, html folder)."""
     shutil.rmtree(SMOKE_BUILD, ignore_errors=True)  # a cached build would hide execution errors
     env = {**os.environ, "VAE_BOOK_SMOKE": "1"}
-    result = run("jupyter-book", "build", ".", "--path-output", str(SMOKE_BUILD), "-W", "-n", "--keep-going", env=env)
+    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    result = run(jupyter_book, "build", ".", "--path-output", str(SMOKE_BUILD), "-W", "-n", "--keep-going", env=env)
+    return result, SMOKE_BUILD / "_build" / "html"
+
+
+def test_book_builds_without_warnings(smoke_book):
+    """Warnings are errors and every reference must resolve; every chapter page exists without tracebacks."""
+    result, html = smoke_book
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
-    html = SMOKE_BUILD / "_build" / "html"
     for path in CHAPTERS:
         page = html / path.relative_to(ROOT).with_suffix(".html")
         assert page.exists(), f"{page} was not built"
         assert "Traceback" not in page.read_text(), f"{page.name} shows an error"
+
+
+def test_pages_render_in_chromium(smoke_book):
+    """Each chapter in headless Chromium: maths typeset, images loaded, no console errors; a screenshot each."""
+    missing = browser.missing_requirements()
+    if missing:
+        if os.environ.get("VAE_BOOK_REQUIRE_BROWSER"):
+            pytest.fail("the browser test cannot run without: " + "; ".join(missing))
+        pytest.skip("needs " + "; ".join(missing))
+    from playwright.sync_api import sync_playwright
+
+    result, html = smoke_book
+    assert result.returncode == 0, "the book did not build"
+    shots = ROOT / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    pages = ["chapters/intro", "chapters/notation", *(p.relative_to(ROOT).with_suffix("").as_posix() for p in CHAPTERS)]
+    problems = {}
+    with browser.serve(html) as base, sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=browser.chromium_path(), args=browser.CHROMIUM_FLAGS)
+        for name in pages:
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            errors, refused = [], []
+            page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            browser.route_offline(page, refused)
+            page.goto(base + name + ".html", wait_until="load")
+            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+            page.evaluate("MathJax.startup.promise")
+            typeset = page.locator("mjx-container").count()
+            math_errors = page.locator("mjx-merror").count()
+            broken = page.evaluate(
+                "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+            )
+            images = page.evaluate("document.images.length")
+            page.screenshot(path=str(shots / f"{Path(name).name}.png"), full_page=False)
+            found = []
+            if name != "chapters/intro" and typeset == 0:
+                found.append("no typeset maths")
+            if math_errors:
+                found.append(f"{math_errors} maths errors")
+            if broken:
+                found.append(f"broken images {broken}")
+            if name.endswith(tuple(p.stem for p in CHAPTERS)) and images == 0:
+                found.append("no figures")  # every chapter draws at least one
+            if errors or refused:
+                found.append(f"console errors {errors}, remote requests {refused}")
+            if found:
+                problems[name] = found
+            page.close()
+        chromium.close()
+    assert not problems, problems
