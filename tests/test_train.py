@@ -99,3 +99,39 @@ def test_fit_svi_keeps_finite_parameters_on_nan(small, grey_pixels):
     with pyro_warning, pytest.raises(vaelib.NonFiniteLossError, match=message):
         vaelib.fit_svi(vae, train, epochs=1, batch_size=32, binarize=True, progress=False)
     assert all(torch.isfinite(p).all() for p in vae.parameters())
+
+
+def test_kl_warmup_and_true_elbo_in_history(small):
+    train, test = small
+    torch.manual_seed(0)
+    vae = vaelib.VAE.mlp(z_dim=4, hidden_dim=32)
+    history = vaelib.fit(vae, train, test, epochs=2, batch_size=64, kl_warmup_epochs=2, progress=False)
+    # With warm-up the objective differs from the ELBO; the history must still hold the ELBO itself.
+    vae.eval()
+    with torch.no_grad():
+        x = train.images
+        terms = vaelib.elbo(vae.encoder, vae.decoder, x)
+    assert abs(terms.elbo.mean().item() - history.train_elbo[-1]) < 30
+    assert history.test_elbo[-1] < 0
+
+
+def test_estimate_log_likelihood_is_above_the_elbo(small):
+    _, test = small
+    torch.manual_seed(0)
+    vae = vaelib.VAE.mlp(z_dim=4, hidden_dim=32)
+    g = torch.Generator().manual_seed(0)
+    data = test.binarized(generator=g)
+    assert set(data.images.unique().tolist()) <= {0.0, 1.0}
+    elbo = vaelib.evaluate(vae, data)
+    estimate = vaelib.estimate_log_likelihood(vae, data, k=64, batch_size=64)
+    assert estimate > elbo
+
+
+def test_continuous_bernoulli_is_a_density_on_grey_pixels():
+    logits = torch.zeros(2, 1, 28, 28)
+    x = torch.full((2, 1, 28, 28), 0.3)
+    # lambda = 0.5 is the uniform density on [0, 1]: log density 0 for every pixel.
+    torch.testing.assert_close(vaelib.continuous_bernoulli_log_likelihood(logits, x), torch.zeros(2))
+    reference = torch.distributions.ContinuousBernoulli(logits=torch.ones(3)).log_prob(torch.tensor([0.1, 0.5, 0.9]))
+    ours = vaelib.continuous_bernoulli_log_likelihood(torch.ones(1, 3), torch.tensor([[0.1, 0.5, 0.9]]))
+    torch.testing.assert_close(ours, reference.sum().unsqueeze(0))

@@ -22,6 +22,7 @@ from .exercises import check_answer
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
+    continuous_bernoulli_log_likelihood,
     diagonal_normal_log_prob,
     elbo,
     gaussian_kl_to_standard,
@@ -32,11 +33,13 @@ from .losses import (
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .pyro_vae import PyroVAE
 from .settings import Budget, budget, data_root, pick_device, seed_everything, smoke_mode
-from .train import History, NonFiniteLossError, evaluate, fit, fit_svi
+from .train import History, NonFiniteLossError, estimate_log_likelihood, evaluate, fit, fit_svi
 
 __all__ = [
     "active_units",
     "check_answer",
+    "continuous_bernoulli_log_likelihood",
+    "estimate_log_likelihood",
     "encode",
     "IMAGE_SHAPE",
     "N_PIXELS",

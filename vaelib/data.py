@@ -79,6 +79,10 @@ class ImageData:
     def to(self, device: torch.device | str) -> ImageData:
         return ImageData(self.images.to(device), self.labels.to(device), self.source)
 
+    def binarized(self, generator: torch.Generator | None = None) -> ImageData:
+        """One fixed Bernoulli draw per pixel (static binarization): the same 0/1 image every epoch."""
+        return ImageData(torch.bernoulli(self.images, generator=generator), self.labels, self.source)
+
     def batches(self, batch_size: int, **kwargs) -> TensorBatches:
         """Mini-batches of this split; see :class:`TensorBatches` for the options."""
         return TensorBatches(self.images, self.labels, batch_size, **kwargs)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch.distributions import ContinuousBernoulli
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -32,6 +33,18 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
         raise ValueError(f"logits {tuple(logits.shape)} and data {tuple(x.shape)} must have the same shape")
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     return -bce.flatten(1).sum(1)
+
+
+def continuous_bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    r"""log CB(x | lambda) summed over pixels, per example (B,), for grey-scale x in [0, 1].
+
+    The continuous Bernoulli (Loaiza-Ganem & Cunningham, 2019) is a proper density on [0, 1]:
+    the Bernoulli term plus the log normalising constant log C(lambda). Its values are densities,
+    not probabilities, so they are on another scale than the Bernoulli's: never compare the two.
+    """
+    if logits.shape != x.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} and data {tuple(x.shape)} must have the same shape")
+    return ContinuousBernoulli(logits=logits).log_prob(x).flatten(1).sum(1)
 
 
 def gaussian_log_likelihood(mean: torch.Tensor, x: torch.Tensor, std: float = 1.0) -> torch.Tensor:

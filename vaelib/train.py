@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .data import ImageData
-from .losses import elbo
+from .losses import LogLikelihood, bernoulli_log_likelihood, elbo, iwae_bound
 from .models import VAE
 
 
@@ -53,13 +53,36 @@ def evaluate(
     batch_size: int = 1000,
     binarize: bool = False,
     generator: torch.Generator | None = None,
+    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
 ) -> float:
     """Mean ELBO per image over ``data`` (one posterior sample per image, analytic KL)."""
     was_training = model.training
     model.eval()
     total = torch.zeros((), device=data.images.device)
     for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
-        total += elbo(model.encoder, model.decoder, x, generator=generator).elbo.sum()
+        terms = elbo(model.encoder, model.decoder, x, generator=generator, log_likelihood=log_likelihood)
+        total += terms.elbo.sum()
+    model.train(was_training)
+    return total.item() / len(data)
+
+
+@torch.no_grad()
+def estimate_log_likelihood(
+    model: VAE,
+    data: ImageData,
+    k: int,
+    batch_size: int = 100,
+    binarize: bool = False,
+    generator: torch.Generator | None = None,
+    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
+) -> float:
+    """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), device=data.images.device)
+    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
+        bound = iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
+        total += bound.sum()
     model.train(was_training)
     return total.item() / len(data)
 
@@ -77,11 +100,16 @@ def fit(
     progress: bool = True,
     on_epoch: Callable[[int, History], None] | None = None,
     history: History | None = None,
+    kl_warmup_epochs: float = 0,
+    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
 ) -> History:
     """Maximise the (beta-)ELBO with Adam; returns the per-epoch :class:`History`.
 
-    The loss is the negative ELBO *averaged* over the batch (nats per image), so the
-    learning rate does not depend on the batch size. Pass ``history`` to continue a run.
+    The loss is the negative objective *averaged* over the batch (nats per image), so the
+    learning rate does not depend on the batch size. ``kl_warmup_epochs`` > 0 raises the KL
+    weight linearly from 0 to ``beta`` over that many epochs (KL annealing; Bowman et al., 2016).
+    The history records the plain ELBO (beta = 1), whatever weight was trained with.
+    Pass ``history`` to continue a run.
     """
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = history or History()
@@ -89,19 +117,22 @@ def fit(
         model.train()
         total = torch.zeros((), device=train.images.device)
         start = time.perf_counter()
-        for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
-            terms = elbo(model.encoder, model.decoder, x, beta=beta)
+        batches = train.batches(batch_size, binarize=binarize)
+        for step, (x, _) in enumerate(batches):
+            progress_in_epochs = len(history.train_elbo) + step / len(batches)
+            weight = beta * min(1.0, progress_in_epochs / kl_warmup_epochs) if kl_warmup_epochs > 0 else beta
+            terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
             loss = -terms.elbo.mean()
             if not torch.isfinite(loss):  # one host sync per step: the price of never stepping on NaN
                 _raise_non_finite(loss, epoch, step)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += terms.elbo.detach().sum()
+            total += (terms.reconstruction - terms.kl).detach().sum()
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(total.item() / len(train))
         if test is not None:
-            history.test_elbo.append(evaluate(model, test, binarize=binarize))
+            history.test_elbo.append(evaluate(model, test, binarize=binarize, log_likelihood=log_likelihood))
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
