@@ -133,7 +133,22 @@ def test_book_builds_without_warnings(smoke_book):
     for path in CHAPTERS:
         page = html / path.relative_to(ROOT).with_suffix(".html")
         assert page.exists(), f"{page} was not built"
-        assert "Traceback" not in page.read_text(), f"{page.name} shows an error"
+        assert not unexpected_errors(page), f"{page.name} shows an error outside a raises-exception cell"
+
+
+def unexpected_errors(page: Path) -> list[str]:
+    """Tracebacks on a built page that are not in a cell tagged raises-exception."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.read_text(), "html.parser")
+    found = []
+    for output in soup.select("div.cell_output"):
+        if "Traceback" not in output.get_text():
+            continue
+        cell = output.find_parent("div", class_="cell")
+        if cell is None or "tag_raises-exception" not in cell.get("class", []):
+            found.append(output.get_text()[:300])
+    return found
 
 
 def test_pages_render_in_chromium(smoke_book):
