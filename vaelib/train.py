@@ -47,6 +47,17 @@ def _raise_non_finite(loss: torch.Tensor, epoch: int, step: int) -> None:
 
 
 @torch.no_grad()
+def _mean_per_image(model: VAE, data: ImageData, batch_size: int, binarize: bool, generator, per_example) -> float:
+    """Average of ``per_example(x)`` (shape (B,)) over ``data``, in eval mode, one host sync at the end."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), device=data.images.device)
+    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
+        total += per_example(x).sum()
+    model.train(was_training)
+    return total.item() / len(data)
+
+
 def evaluate(
     model: VAE,
     data: ImageData,
@@ -56,17 +67,13 @@ def evaluate(
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
 ) -> float:
     """Mean ELBO per image over ``data`` (one posterior sample per image, analytic KL)."""
-    was_training = model.training
-    model.eval()
-    total = torch.zeros((), device=data.images.device)
-    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
-        terms = elbo(model.encoder, model.decoder, x, generator=generator, log_likelihood=log_likelihood)
-        total += terms.elbo.sum()
-    model.train(was_training)
-    return total.item() / len(data)
+
+    def per_example(x):
+        return elbo(model.encoder, model.decoder, x, generator=generator, log_likelihood=log_likelihood).elbo
+
+    return _mean_per_image(model, data, batch_size, binarize, generator, per_example)
 
 
-@torch.no_grad()
 def estimate_log_likelihood(
     model: VAE,
     data: ImageData,
@@ -77,14 +84,11 @@ def estimate_log_likelihood(
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
 ) -> float:
     """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows."""
-    was_training = model.training
-    model.eval()
-    total = torch.zeros((), device=data.images.device)
-    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
-        bound = iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
-        total += bound.sum()
-    model.train(was_training)
-    return total.item() / len(data)
+
+    def per_example(x):
+        return iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
+
+    return _mean_per_image(model, data, batch_size, binarize, generator, per_example)
 
 
 def fit(
