@@ -38,6 +38,10 @@ def test_corrupt_and_missing_checkpoints(tmp_path):
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(vaelib.CheckpointError, match="truncated or corrupt"):
         vaelib.load_checkpoint(vae, path)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"this is not a checkpoint at all" * 10)
+    with pytest.raises(vaelib.CheckpointError, match="truncated or corrupt"):
+        vaelib.load_checkpoint(vae, garbage)
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, other)
     with pytest.raises(vaelib.CheckpointError, match="save_checkpoint"):

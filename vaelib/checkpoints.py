@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zipfile
 from pathlib import Path
 
 import torch
@@ -40,6 +41,8 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location=None)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if not zipfile.is_zipfile(path):  # not a torch.save archive at all
+            raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): {err}") from err
         raise CheckpointError(
             f"{path} holds objects other than tensors and plain data, so it was not loaded "
             f"(weights_only=True refuses code that unpickling could run). Re-save it with "
