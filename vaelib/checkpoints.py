@@ -38,11 +38,11 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location=None)
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"no checkpoint at {path}; train the model first or check the path.")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else is damaged or foreign
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?); save it again.")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        if not zipfile.is_zipfile(path):  # not a torch.save archive at all
-            raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): {err}") from err
         raise CheckpointError(
             f"{path} holds objects other than tensors and plain data, so it was not loaded "
             f"(weights_only=True refuses code that unpickling could run). Re-save it with "
