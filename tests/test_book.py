@@ -91,6 +91,18 @@ def test_student_copy_keeps_no_solution(path, tmp_path):
     assert all(c in student.cells for c in checks), "check cells must stay in student copies"
 
 
+@pytest.mark.parametrize("path", [ROOT / "chapters" / "intro.md", *CHAPTERS], ids=lambda p: p.name)
+def test_citations_are_local_to_their_page(path):
+    """Two pages citing one work would otherwise make duplicate citations (a build warning)."""
+    if path.suffix == ".md":
+        texts = [path.read_text()]
+    else:
+        texts = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"]
+    prefix = chapters.citation_prefix(path)
+    for text in texts:
+        assert chapters.localize_citations(text, prefix) == text, "run: python -m tools.chapters localize-citations"
+
+
 def test_unbalanced_solution_markers_are_reported():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex\n```")])
     with pytest.raises(ValueError, match="never closed"):

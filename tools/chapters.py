@@ -2,6 +2,7 @@
 
     python -m tools.chapters sync-colab        # rewrite every chapter's Colab cell from _config.yml
     python -m tools.chapters student-copies student/   # copies with solution cells removed
+    python -m tools.chapters localize-citations  # per-page citation keys (no duplicate citations)
 
 A solution is everything from a markdown cell that opens ``{solution-start}`` to the
 markdown cell with ``{solution-end}``, plus any cell tagged ``solution`` and any markdown
@@ -111,15 +112,71 @@ def student_copies(paths: list[Path], out: Path) -> list[Path]:
     return written
 
 
+_CITE = re.compile(r"\{(cite(?::[a-z]+)?)\}`([^`]+)`")
+_BIBLIOGRAPHY = re.compile(r"(```\{bibliography\}[^\n]*\n)((?::[a-z]+:[^\n]*\n)*)")
+
+
+def citation_prefix(path: Path) -> str:
+    """The key prefix of a page's local bibliography: '01-' for 01_elbo.ipynb, 'intro-' for intro.md."""
+    return path.stem.split("_", 1)[0] + "-"
+
+
+def localize_citations(text: str, prefix: str) -> str:
+    """Prefix every cited key and give each {bibliography} the matching :keyprefix:.
+
+    sphinxcontrib-bibtex warns "duplicate citation" when two pages with their own bibliography
+    cite the same work; a per-page key prefix keeps each page's references local to it.
+    """
+
+    def cite(match: re.Match) -> str:
+        keys = [k.strip() for k in match.group(2).split(",")]
+        keys = [k if k.startswith(prefix) else prefix + k for k in keys]
+        return "{" + match.group(1) + "}`" + ",".join(keys) + "`"
+
+    def bibliography(match: re.Match) -> str:
+        options = [line for line in match.group(2).splitlines(keepends=True) if not line.startswith(":keyprefix:")]
+        return match.group(1) + f":keyprefix: {prefix}\n" + "".join(options)
+
+    return _BIBLIOGRAPHY.sub(bibliography, _CITE.sub(cite, text))
+
+
+def localize_all(paths: list[Path]) -> list[Path]:
+    changed = []
+    for path in paths:
+        prefix = citation_prefix(path)
+        if path.suffix == ".md":
+            text = path.read_text()
+            new = localize_citations(text, prefix)
+            if new != text:
+                path.write_text(new)
+                changed.append(path)
+            continue
+        nb = nbformat.read(path, as_version=4)
+        dirty = False
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                new = localize_citations(cell.source, prefix)
+                dirty |= new != cell.source
+                cell.source = new
+        if dirty:
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sync-colab", help="rewrite every chapter's Colab cell from _config.yml")
     student = sub.add_parser("student-copies", help="write chapters without solutions")
     student.add_argument("out", type=Path, help="folder for the student notebooks")
+    sub.add_parser("localize-citations", help="give every page's citations its own key prefix")
     args = parser.parse_args(argv)
     if args.command == "sync-colab":
         for path in sync_colab(toc_chapters()):
+            print(f"updated {path.relative_to(ROOT)}")
+    elif args.command == "localize-citations":
+        for path in localize_all([ROOT / "chapters" / "intro.md", *toc_chapters()]):
             print(f"updated {path.relative_to(ROOT)}")
     else:
         for path in student_copies(toc_chapters(), args.out):
