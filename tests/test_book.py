@@ -133,6 +133,7 @@ def smoke_book():
     """Build the whole book once in smoke mode, strict (-W -n): (result of the build, html folder)."""
     shutil.rmtree(SMOKE_BUILD, ignore_errors=True)  # a cached build would hide execution errors
     env = {**os.environ, "VAE_BOOK_SMOKE": "1"}
+    env.pop("MPLBACKEND", None)  # Agg in the kernels would keep every figure out of the book
     jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     result = run(jupyter_book, "build", ".", "--path-output", str(SMOKE_BUILD), "-W", "-n", "--keep-going", env=env)
     return result, SMOKE_BUILD / "_build" / "html"
@@ -145,6 +146,7 @@ def test_book_builds_without_warnings(smoke_book):
     for path in CHAPTERS:
         page = html / path.relative_to(ROOT).with_suffix(".html")
         assert page.exists(), f"{page} was not built"
+        assert "<img" in page.read_text(), f"{page.name} shows no figure: did the kernels draw inline?"
         assert not unexpected_errors(page), f"{page.name} shows an error outside a raises-exception cell"
 
 
