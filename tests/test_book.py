@@ -110,8 +110,9 @@ def test_unbalanced_solution_markers_are_reported():
 
 
 def test_ruff_is_clean():
-    result = run(sys.executable, "-m", "ruff", "check", ".")
-    assert result.returncode == 0, result.stdout + result.stderr
+    for command in (("check", "."), ("format", "--check", ".")):
+        result = run(sys.executable, "-m", "ruff", *command)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_benchmark_runs_in_smoke_mode(tmp_path):

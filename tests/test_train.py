@@ -135,3 +135,18 @@ def test_continuous_bernoulli_is_a_density_on_grey_pixels():
     reference = torch.distributions.ContinuousBernoulli(logits=torch.ones(3)).log_prob(torch.tensor([0.1, 0.5, 0.9]))
     ours = vaelib.continuous_bernoulli_log_likelihood(torch.ones(1, 3), torch.tensor([[0.1, 0.5, 0.9]]))
     torch.testing.assert_close(ours, reference.sum().unsqueeze(0))
+
+
+def test_progress_bar_prints_its_final_state_on_stdout(small, capsys):
+    train, _ = small
+    vaelib.fit(vaelib.VAE.mlp(z_dim=4, hidden_dim=16), train.subset(64), epochs=2, batch_size=32)
+    out, err = capsys.readouterr()
+    final = out.split("\r")[-1]  # the bar redraws itself after each carriage return
+    assert final.startswith("epochs: 100%") and "2/2" in final, out
+    assert "epochs" not in err  # not on stderr, which the book renders as an error box
+
+
+def test_progress_bar_can_be_switched_off(small, capsys):
+    train, _ = small
+    vaelib.fit(vaelib.VAE.mlp(z_dim=4, hidden_dim=16), train.subset(64), epochs=1, batch_size=32, progress=False)
+    assert capsys.readouterr().out == ""

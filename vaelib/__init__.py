@@ -33,7 +33,7 @@ from .losses import (
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .pyro_vae import PyroVAE
 from .settings import Budget, budget, data_root, pick_device, seed_everything, smoke_mode
-from .train import History, NonFiniteLossError, estimate_log_likelihood, evaluate, fit, fit_svi
+from .train import History, NonFiniteLossError, estimate_log_likelihood, evaluate, fit, fit_svi, progress_bar
 
 __all__ = [
     "active_units",
@@ -75,6 +75,7 @@ __all__ = [
     "load_mnist",
     "load_standin_digits",
     "pick_device",
+    "progress_bar",
     "reparameterize",
     "save_checkpoint",
     "seed_everything",

@@ -1,7 +1,7 @@
 """Training loops: plain PyTorch (:func:`fit`) and Pyro SVI (:func:`fit_svi`).
 
-Both take in-memory :class:`~vaelib.data.ImageData`, show a progress bar (``tqdm.auto``
-picks the notebook widget in Jupyter), record the train and test ELBO per epoch in
+Both take in-memory :class:`~vaelib.data.ImageData`, show a progress bar
+(:func:`progress_bar`), record the train and test ELBO per epoch in
 nats per image, and stop with :class:`NonFiniteLossError` *before* applying an update
 from a NaN or infinite loss, so the parameters are never corrupted.
 """
@@ -9,16 +9,28 @@ from a NaN or infinite loss, so the parameters are never corrupted.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data import ImageData
 from .losses import LogLikelihood, bernoulli_log_likelihood, elbo, iwae_bound
 from .models import VAE
+
+
+def progress_bar(iterable, desc: str, enabled: bool = True) -> tqdm:
+    """A tqdm text bar on standard output, for loops that take a while.
+
+    It updates in place in a terminal, in Jupyter and on Colab, and in the built book it leaves
+    its final line (``100%|...| 8/8 [00:41<00:00, 5.1s/it]``) among the cell's printed output.
+    ``tqdm.auto``'s widget bar is avoided on purpose: a static page can show a widget only by
+    loading scripts from a CDN, and without them it shows the bar's first state, "0%".
+    """
+    return tqdm(iterable, desc=desc, disable=not enabled, file=sys.stdout)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -117,7 +129,7 @@ def fit(
     """
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = history or History()
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
+    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
         model.train()
         total = torch.zeros((), device=train.images.device)
         start = time.perf_counter()
@@ -167,7 +179,7 @@ def fit_svi(
     history = history or History()
     params = list(vae.parameters())
     last_good = [p.detach().clone() for p in params]  # SVI steps before we see the loss: keep a copy
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress):
+    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
         total, start = 0.0, time.perf_counter()
         for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
             try:
