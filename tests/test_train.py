@@ -150,3 +150,28 @@ def test_progress_bar_can_be_switched_off(small, capsys):
     train, _ = small
     vaelib.fit(vaelib.VAE.mlp(z_dim=4, hidden_dim=16), train.subset(64), epochs=1, batch_size=32, progress=False)
     assert capsys.readouterr().out == ""
+
+
+def test_fit_svi_scores_the_test_set_in_eval_mode(small):
+    """Test batches must not move batch norm's running averages, and scoring uses those averages."""
+    train, test = small
+
+    def run(with_test):
+        pyro.clear_param_store()
+        torch.manual_seed(0)
+        net = vaelib.VAE.conv(z_dim=2, channels=(4, 8))
+        vae = vaelib.PyroVAE(net.encoder, net.decoder)
+        history = vaelib.fit_svi(vae, train, test if with_test else None, epochs=1, batch_size=64, progress=False)
+        return vae, history
+
+    scored, history = run(with_test=True)
+    unscored, _ = run(with_test=False)
+    for key, value in scored.state_dict().items():
+        torch.testing.assert_close(value, unscored.state_dict()[key], msg=f"test images changed {key}")
+    assert scored.training, "fit_svi leaves the model in training mode, like fit"
+    scored.eval()
+    pyro.set_rng_seed(0)
+    with torch.no_grad():
+        x = next(iter(test.batches(len(test), shuffle=False, binarize=True)))[0]
+        eval_mode = -pyro.infer.Trace_ELBO().loss(scored.model, scored.guide, x) / len(test)
+    assert abs(eval_mode - history.test_elbo[-1]) < 15  # same estimator; only the random draws differ

@@ -169,8 +169,9 @@ def fit_svi(
 ) -> History:
     """Train a :class:`~vaelib.pyro_vae.PyroVAE` with ``pyro.infer.SVI`` and Adam.
 
-    ``loss`` defaults to ``Trace_ELBO()``; pass ``JitTrace_ELBO()`` to compile it. The test
-    ELBO is ``-evaluate_loss`` per image (same estimator as training, one sample).
+    ``loss`` defaults to ``Trace_ELBO()``; pass ``JitTrace_ELBO()`` to compile it (Pyro then
+    skips distribution validation). The test ELBO is ``-evaluate_loss`` per image (same estimator
+    as training, one sample), computed in eval mode so batch norm uses its running averages.
     """
     from pyro.infer import SVI, Trace_ELBO
     from pyro.optim import Adam
@@ -180,6 +181,7 @@ def fit_svi(
     params = list(vae.parameters())
     last_good = [p.detach().clone() for p in params]  # SVI steps before we see the loss: keep a copy
     for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
+        vae.train()  # batch norm: batch statistics, running averages updated
         total, start = 0.0, time.perf_counter()
         for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
             try:
@@ -204,8 +206,10 @@ def fit_svi(
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(-total / len(train))
         if test is not None:
+            vae.eval()  # batch norm: running averages, and test images never change them
             with torch.no_grad():
                 test_loss = sum(svi.evaluate_loss(x) for x, _ in test.batches(1000, shuffle=False, binarize=binarize))
+            vae.train()
             history.test_elbo.append(-test_loss / len(test))
         if on_epoch is not None:
             on_epoch(epoch, history)
