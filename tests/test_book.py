@@ -148,7 +148,16 @@ def test_book_builds_without_warnings(smoke_book):
         page = html / path.relative_to(ROOT).with_suffix(".html")
         assert page.exists(), f"{page} was not built"
         assert "<img" in page.read_text(), f"{page.name} shows no figure: did the kernels draw inline?"
+        assert colab_link(path) in page.read_text(), f"{page.name} has no Colab button for its notebook"
         assert not unexpected_errors(page), f"{page.name} shows an error outside a raises-exception cell"
+
+
+def colab_link(notebook: Path) -> str:
+    """The address the page's Colab launch button must open: this notebook, on the configured branch."""
+    url, branch = chapters.repository()
+    repository = url.removeprefix("https://github.com/").rstrip("/")
+    notebook = notebook.relative_to(ROOT).as_posix()
+    return f"https://colab.research.google.com/github/{repository}/blob/{branch}/{notebook}"
 
 
 def unexpected_errors(page: Path) -> list[str]:
