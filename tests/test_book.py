@@ -48,7 +48,7 @@ def test_notebooks_are_stored_without_outputs(path):
 def test_colab_cell_comes_first_and_matches_config(path):
     nb = nbformat.read(path, as_version=4)
     first = nb.cells[0]
-    assert "colab" in first.metadata.get("tags", []), "the first cell must be the Colab cell"
+    assert first.metadata.get("tags") == chapters.COLAB_TAGS, "the first cell must be the Colab cell, kept off the page"
     assert first.source == chapters.colab_cell_source(), "run: python -m tools.chapters sync-colab"
 
 

@@ -20,6 +20,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_TAG = "colab"
+# "remove-cell" keeps the install cell out of the rendered page (it would stand above the title);
+# the notebook, and so Colab, still has it.
+COLAB_TAGS = [COLAB_TAG, "remove-cell"]
 
 COLAB_TEMPLATE = """\
 # Runs only on Google Colab: installs what Colab lacks (Pyro and this book's vaelib).
@@ -61,11 +64,12 @@ def sync_colab(paths: list[Path]) -> list[Path]:
         nb = nbformat.read(path, as_version=4)
         first = nb.cells[0] if nb.cells else None
         if first is not None and COLAB_TAG in first.get("metadata", {}).get("tags", []):
-            if first.source == source:
+            if first.source == source and first.metadata["tags"] == COLAB_TAGS:
                 continue
             first.source = source
+            first.metadata["tags"] = list(COLAB_TAGS)
         else:
-            cell = nbformat.v4.new_code_cell(source, metadata={"tags": [COLAB_TAG]})
+            cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(COLAB_TAGS)})
             nb.cells.insert(0, cell)
         nbformat.write(nb, path)
         changed.append(path)
