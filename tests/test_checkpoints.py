@@ -56,3 +56,13 @@ def test_mismatched_model_is_left_untouched(tmp_path):
     with pytest.raises(vaelib.CheckpointError, match=r"wrong shapes.*hidden_dim"):
         vaelib.load_checkpoint(target, path)
     assert all(torch.equal(before[k], v) for k, v in target.state_dict().items())
+
+
+def test_metadata_that_would_not_load_back_is_refused_before_writing(tmp_path):
+    model = vaelib.VAE.mlp(z_dim=4, hidden_dim=16)
+    path = vaelib.save_checkpoint(model, tmp_path / "model.pt", epochs=3, history=[-120.5, -110.0], note="ok")
+    saved = path.read_bytes()
+    with pytest.raises(TypeError, match=r"'data_root' is a PosixPath.*str\(path\)"):
+        vaelib.save_checkpoint(model, path, data_root=tmp_path)
+    assert path.read_bytes() == saved, "a refused save must leave the previous checkpoint as it was"
+    assert vaelib.load_checkpoint(model, path) == {"epochs": 3, "history": [-120.5, -110.0], "note": "ok"}

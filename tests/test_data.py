@@ -8,6 +8,8 @@ import torch
 import vaelib
 from vaelib.data import MNIST_SOURCE, STANDIN_SOURCE
 
+from .conftest import write_idx
+
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -129,3 +131,27 @@ def test_subset_and_to(digits):
     train, _ = digits
     small = train.subset(10).to("cpu")
     assert len(small) == 10 and train.subset(None) is train and len(train.subset(10**6)) == len(train)
+
+
+def test_file_with_wrong_image_size_is_reported(tiny_mnist):
+    root, _ = tiny_mnist
+    small = torch.zeros(6, 20, 20, dtype=torch.uint8)  # a valid IDX file, but of 20x20 images
+    write_idx(root / "MNIST" / "raw" / "t10k-images-idx3-ubyte", small)
+    with pytest.raises(vaelib.MNISTFileError, match=r"t10k-images-idx3-ubyte declares items of shape \(20, 20\)"):
+        vaelib.load_mnist(train=False, root=root, download=False, device="cpu")
+
+
+def test_non_tensor_images_are_rejected():
+    with pytest.raises(TypeError, match="expected a torch.Tensor"):
+        vaelib.check_images([[0.0] * 784])
+
+
+def test_generator_on_another_device_is_reported(digits):
+    train, _ = digits
+    cpu_generator = torch.Generator().manual_seed(0)
+    # Only the device types are compared, so a CUDA tensor is not needed to check the message.
+    with pytest.raises(ValueError, match=r"torch.Generator\(device='cuda'\)"):
+        vaelib.settings.check_generator(cpu_generator, "cuda")
+    vaelib.settings.check_generator(cpu_generator, "cpu")  # the right device passes
+    vaelib.settings.check_generator(None, "cuda")  # no generator: the global one, always fine
+    train.batches(32, generator=cpu_generator)  # CPU tensors with a CPU generator

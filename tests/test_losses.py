@@ -197,3 +197,13 @@ def test_iwae_chunking_does_not_change_the_estimate(small_vae):
 
 def test_log_2pi_constant():
     assert LOG_2PI == pytest.approx(math.log(2 * math.pi))
+
+
+@pytest.mark.parametrize(
+    "log_likelihood",
+    [vaelib.bernoulli_log_likelihood, vaelib.continuous_bernoulli_log_likelihood, vaelib.gaussian_log_likelihood],
+    ids=lambda f: f.__name__,
+)
+def test_likelihoods_reject_mismatched_shapes(log_likelihood):
+    with pytest.raises(ValueError, match=r"must have the same shape"):
+        log_likelihood(torch.zeros(4, 1, 28, 28), torch.zeros(4, 784))

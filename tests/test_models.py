@@ -67,3 +67,10 @@ def test_check_answer(capsys):
     assert "kl: correct" in capsys.readouterr().out
     assert not vaelib.check_answer([1.0, 2.0], [1.0, 3.0])
     assert vaelib.check_answer("bernoulli", "bernoulli")
+
+
+@pytest.mark.parametrize("kind", ["mlp", "conv"])
+def test_integer_pixels_are_reported(kind):
+    vae = getattr(vaelib.VAE, kind)(z_dim=2)
+    with pytest.raises(ValueError, match=r"floating-point input, got torch.uint8.*x.float\(\) / 255"):
+        vae.encoder(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))

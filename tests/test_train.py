@@ -175,3 +175,19 @@ def test_fit_svi_scores_the_test_set_in_eval_mode(small):
         x = next(iter(test.batches(len(test), shuffle=False, binarize=True)))[0]
         eval_mode = -pyro.infer.Trace_ELBO().loss(scored.model, scored.guide, x) / len(test)
     assert abs(eval_mode - history.test_elbo[-1]) < 15  # same estimator; only the random draws differ
+
+
+def test_fit_svi_refuses_a_parameter_store_that_holds_another_model(small):
+    train, _ = small
+    pyro.clear_param_store()
+    first = vaelib.VAE.mlp(z_dim=4, hidden_dim=16)
+    vaelib.fit_svi(vaelib.PyroVAE(first.encoder, first.decoder), train, epochs=1, batch_size=64, progress=False)
+    # Continuing to train the same model is fine: the store holds its own tensors.
+    vaelib.fit_svi(vaelib.PyroVAE(first.encoder, first.decoder), train, epochs=1, batch_size=64, progress=False)
+    second = vaelib.VAE.mlp(z_dim=4, hidden_dim=16)
+    with pytest.raises(ValueError, match=r"'encoder\$\$\$hidden.weight' from another model.*clear_param_store"):
+        vaelib.fit_svi(vaelib.PyroVAE(second.encoder, second.decoder), train, epochs=1, batch_size=64, progress=False)
+    pyro.clear_param_store()
+    before = second.decoder.logits.bias.detach().clone()
+    vaelib.fit_svi(vaelib.PyroVAE(second.encoder, second.decoder), train, epochs=1, batch_size=64, progress=False)
+    assert not torch.equal(before, second.decoder.logits.bias), "after clearing, the new model trains"

@@ -20,8 +20,34 @@ class CheckpointError(RuntimeError):
     """A checkpoint could not be loaded; the message says why and what to do."""
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _check_plain(value, where: str) -> None:
+    """Raise a TypeError unless ``value`` is plain data that ``weights_only=True`` will load back."""
+    if isinstance(value, _PLAIN):
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        for key, item in value.items():
+            _check_plain(item, f"{where}[{key!r}]")
+        return
+    raise TypeError(
+        f"checkpoint metadata {where} is a {type(value).__name__}; only str, int, float, bool, None and lists or "
+        "dicts of them load back safely. Convert it first, e.g. str(path) or float(x)."
+    )
+
+
 def save_checkpoint(model: torch.nn.Module, path: str | Path, **metadata) -> Path:
-    """Write ``model.state_dict()`` and ``metadata`` (str, numbers, lists) to ``path`` atomically."""
+    """Write ``model.state_dict()`` and ``metadata`` (str, numbers, lists, dicts) to ``path`` atomically.
+
+    Metadata that could not be loaded back with ``weights_only=True`` is refused before anything is written.
+    """
+    for key, value in metadata.items():
+        _check_plain(value, repr(key))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -30,10 +56,12 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **metadata) -> Pat
     return path
 
 
-def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location=None) -> dict:
+def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location="cpu") -> dict:
     """Load weights saved by :func:`save_checkpoint` into ``model``; returns the metadata.
 
-    The model is left untouched unless every tensor matches (name and shape).
+    The tensors are read onto the CPU by default and then copied to wherever ``model`` lives, so a
+    checkpoint saved on a GPU loads on a machine without one. The model is left untouched unless
+    every tensor matches (name and shape).
     """
     path = Path(path)
     if not path.exists():

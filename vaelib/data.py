@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import socket
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .settings import data_root, pick_device
+from .settings import check_generator, data_root, pick_device
 
 IMAGE_SHAPE = (1, 28, 28)  # channels, height, width of every image in the book
 N_PIXELS = 28 * 28
 MNIST_SOURCE = "MNIST"
 STANDIN_SOURCE = "scikit-learn digits (offline stand-in)"
+DOWNLOAD_TIMEOUT = 30  # seconds a download connection may stay silent before the next mirror is tried
 
 # The four files torchvision reads, with the shape their IDX header must declare.
 MNIST_FILES = {
@@ -81,6 +83,7 @@ class ImageData:
 
     def binarized(self, generator: torch.Generator | None = None) -> ImageData:
         """One fixed Bernoulli draw per pixel (static binarization): the same 0/1 image every epoch."""
+        check_generator(generator, self.images.device)
         return ImageData(torch.bernoulli(self.images, generator=generator), self.labels, self.source)
 
     def batches(self, batch_size: int, **kwargs) -> TensorBatches:
@@ -133,7 +136,8 @@ class TensorBatches:
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.binarize, self.drop_last = batch_size, shuffle, binarize, drop_last
-        self.generator = generator  # must live on the same device as the images
+        check_generator(generator, images.device)
+        self.generator = generator  # lives on the same device as the images
 
     def __len__(self) -> int:
         n, b = len(self.images), self.batch_size
@@ -175,6 +179,8 @@ def load_mnist(
     device = torch.device(device) if device is not None else pick_device()
     check_mnist_files(root / "MNIST" / "raw", train)
     log = io.StringIO()  # torchvision prints every mirror it tries; keep that for the notice
+    timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # torchvision's urlopen has none: a silent network would hang
     try:
         with contextlib.redirect_stdout(log):
             dataset = MNIST(str(root), train=train, download=download)
@@ -196,6 +202,8 @@ def load_mnist(
             stacklevel=2,
         )
         return load_standin_digits(train=train, device=device)
+    finally:
+        socket.setdefaulttimeout(timeout)
     images = dataset.data.unsqueeze(1).to(device=device, dtype=torch.float32).div_(255)  # (N, 1, 28, 28)
     return ImageData(images, dataset.targets.to(device), MNIST_SOURCE)
 

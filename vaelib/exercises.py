@@ -11,8 +11,8 @@ import torch
 
 def _matches(answer, expected, rtol: float, atol: float) -> bool:
     try:
-        got = torch.as_tensor(answer, dtype=torch.float64)
-        want = torch.as_tensor(expected, dtype=torch.float64)
+        got = torch.as_tensor(answer, dtype=torch.float64).cpu()  # answers computed on a GPU, too
+        want = torch.as_tensor(expected, dtype=torch.float64).cpu()
     except (TypeError, ValueError, RuntimeError):
         return answer == expected
     return got.shape == want.shape and bool(torch.allclose(got, want, rtol=rtol, atol=atol))

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import ContinuousBernoulli
 
+from .settings import check_generator
+
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -80,6 +82,7 @@ def reparameterize(
     Pass ``eps`` to fix the noise (tests) or a ``generator`` to seed it.
     """
     if eps is None:
+        check_generator(generator, loc.device)
         eps = torch.randn(loc.shape, device=loc.device, dtype=loc.dtype, generator=generator)
     elif eps.shape != loc.shape:
         raise ValueError(f"eps has shape {tuple(eps.shape)} but loc has {tuple(loc.shape)}")
@@ -152,6 +155,7 @@ def iwae_bound(
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     loc, scale = encoder(x)  # (B, z)
+    check_generator(generator, loc.device)
     total = None  # running log sum_k w_k, shape (B,)
     for start in range(0, k, chunk_size):
         n = min(chunk_size, k - start)

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import IMAGE_SHAPE, N_PIXELS
+from .settings import check_generator
 
 MIN_SCALE = 1e-4  # floor on the posterior standard deviation: keeps log(scale) finite
 
@@ -29,6 +30,8 @@ def _check_input(x: torch.Tensor, shape: tuple[int, ...], what: str) -> None:
     if x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
         want = ", ".join(["B", *map(str, shape)])
         raise ValueError(f"{what} expects a tensor of shape ({want}), got {tuple(x.shape)}")
+    if not x.is_floating_point():  # e.g. uint8 pixels 0-255: a dtype check costs no device sync
+        raise ValueError(f"{what} expects floating-point input, got {x.dtype}; for 0-255 pixels use x.float() / 255")
 
 
 class MLPEncoder(nn.Module):
@@ -135,5 +138,6 @@ class VAE(nn.Module):
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Pixel probabilities decoded from ``n`` draws of the prior N(0, I): (n, 1, 28, 28)."""
         device = next(self.parameters()).device
+        check_generator(generator, device)
         z = torch.randn(n, self.z_dim, device=device, generator=generator)
         return torch.sigmoid(self.decoder(z))

@@ -57,6 +57,20 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def check_generator(generator: torch.Generator | None, device: torch.device | str) -> None:
+    """Raise a ValueError that says what to do unless ``generator`` is None or lives on ``device``.
+
+    torch draws random numbers with a generator only on the generator's own device; a CPU
+    generator used for CUDA tensors fails with an error that does not say so.
+    """
+    device = torch.device(device)
+    if generator is not None and generator.device.type != device.type:
+        raise ValueError(
+            f"the random generator lives on {generator.device.type} but the tensors on {device}; "
+            f"make it with torch.Generator(device={str(device)!r}).manual_seed(seed)"
+        )
+
+
 def data_root() -> Path:
     """Where MNIST is stored or downloaded to: ``$VAE_BOOK_DATA`` or ``~/.cache/vae-book``."""
     raw = os.environ.get(DATA_ROOT_ENV)

@@ -154,6 +154,25 @@ def fit(
     return history
 
 
+def _check_param_store(vae) -> None:
+    """Refuse to train when Pyro's global parameter store holds another model's weights under our names.
+
+    ``pyro.module("encoder", net)`` returns the stored tensors when the names already exist, so SVI
+    would silently optimise the old model and leave this one untouched.
+    """
+    import pyro
+
+    store = pyro.get_param_store()
+    for prefix, net in (("encoder", vae.encoder), ("decoder", vae.decoder)):
+        for name, param in net.named_parameters():
+            key = f"{prefix}$$${name}"
+            if key in store and store[key] is not param:
+                raise ValueError(
+                    f"Pyro's parameter store already holds {key!r} from another model, so SVI would train that "
+                    "model instead of this one. Call pyro.clear_param_store() before training a new model."
+                )
+
+
 def fit_svi(
     vae,
     train: ImageData,
@@ -176,6 +195,7 @@ def fit_svi(
     from pyro.infer import SVI, Trace_ELBO
     from pyro.optim import Adam
 
+    _check_param_store(vae)
     svi = SVI(vae.model, vae.guide, Adam({"lr": lr}), loss=loss or Trace_ELBO())
     history = history or History()
     params = list(vae.parameters())
