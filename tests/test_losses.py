@@ -207,3 +207,18 @@ def test_log_2pi_constant():
 def test_likelihoods_reject_mismatched_shapes(log_likelihood):
     with pytest.raises(ValueError, match=r"must have the same shape"):
         log_likelihood(torch.zeros(4, 1, 28, 28), torch.zeros(4, 784))
+
+
+def test_continuous_bernoulli_matches_its_closed_form_and_integrates_to_one():
+    """Independent of torch.distributions: log CB(x | l) = log C(l) + x log l + (1 - x) log(1 - l),
+    C(l) = logit(l) / (2 l - 1) (Loaiza-Ganem & Cunningham, 2019, eq. 7), and the density has area one."""
+    lam = torch.tensor([0.02, 0.3, 0.7, 0.999], dtype=torch.float64)
+    x = torch.tensor([0.0, 0.25, 0.9, 1.0], dtype=torch.float64)
+    closed_form = torch.log(torch.logit(lam) / (2 * lam - 1)) + x * lam.log() + (1 - x) * (1 - lam).log()
+    ours = vaelib.continuous_bernoulli_log_likelihood(torch.logit(lam).view(1, 4), x.view(1, 4))
+    torch.testing.assert_close(ours, closed_form.sum().view(1), rtol=1e-4, atol=1e-4)
+    grid = torch.linspace(0, 1, 10_001, dtype=torch.float64)
+    for value in lam.tolist():
+        logits = torch.full((len(grid), 1), torch.logit(torch.tensor(value, dtype=torch.float64)).item())
+        density = vaelib.continuous_bernoulli_log_likelihood(logits.double(), grid.view(-1, 1)).exp()
+        assert abs(torch.trapezoid(density, grid).item() - 1) < 1e-3, value
