@@ -57,4 +57,7 @@ def test_interpolation_and_curves():
     history = vaelib.History(train_elbo=[-200.0, -150.0], test_elbo=[-190.0, -160.0], seconds=[1.0, 1.0])
     ax = plots.elbo_curves(history, label="MLP").axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["MLP train", "MLP test"]
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if 1 <= t <= 2]
+    assert ticks and all(float(t).is_integer() for t in ticks), f"epoch ticks {ticks} should be whole numbers"
     assert isinstance(fig, matplotlib.figure.Figure)

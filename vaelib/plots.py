@@ -7,6 +7,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from .train import History
@@ -111,6 +112,7 @@ def elbo_curves(history: History, ax=None, title: str | None = None, label: str 
     if history.test_elbo:
         ax.plot(history.epochs, history.test_elbo, "s--", label=f"{prefix}test")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_ylabel("ELBO (nats per image)")
     ax.legend()
     if title:
