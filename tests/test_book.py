@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,7 @@ def test_book_builds_without_warnings(smoke_book):
         assert page.exists(), f"{page} was not built"
         assert "<img" in page.read_text(), f"{page.name} shows no figure: did the kernels draw inline?"
         assert colab_link(path) in page.read_text(), f"{page.name} has no Colab button for its notebook"
+        assert not re.search(r"epochs:\s+0%\|", page.read_text()), f"{page.name} lists a progress bar's every state"
         assert not unexpected_errors(page), f"{page.name} shows an error outside a raises-exception cell"
 
 
