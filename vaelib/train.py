@@ -25,8 +25,9 @@ from .models import VAE
 def progress_bar(iterable, desc: str, enabled: bool = True) -> tqdm:
     """A tqdm text bar on standard output, for loops that take a while.
 
-    It updates in place in a terminal, in Jupyter and on Colab, and in the built book it leaves
-    its final line (``100%|...| 8/8 [00:41<00:00, 5.1s/it]``) among the cell's printed output.
+    It updates in place in a terminal, in Jupyter and on Colab. In the built book the updates
+    arrive as separate outputs; the book's ``_ext/progress_bars.py`` keeps only the final line
+    (``100%|...| 8/8 [00:41<00:00, 5.1s/it]``) among the cell's printed output.
     ``tqdm.auto``'s widget bar is avoided on purpose: a static page can show a widget only by
     loading scripts from a CDN, and without them it shows the bar's first state, "0%".
     """
