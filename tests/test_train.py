@@ -191,3 +191,18 @@ def test_fit_svi_refuses_a_parameter_store_that_holds_another_model(small):
     before = second.decoder.logits.bias.detach().clone()
     vaelib.fit_svi(vaelib.PyroVAE(second.encoder, second.decoder), train, epochs=1, batch_size=64, progress=False)
     assert not torch.equal(before, second.decoder.logits.bias), "after clearing, the new model trains"
+
+
+def test_evaluate_svi_is_the_trace_elbo_per_image_and_keeps_the_mode(small):
+    _, test = small
+    pyro.clear_param_store()
+    net = vaelib.VAE.mlp(z_dim=4, hidden_dim=16)
+    vae = vaelib.PyroVAE(net.encoder, net.decoder)
+    x = next(iter(test.batches(len(test), shuffle=False, binarize=True)))[0]
+    pyro.set_rng_seed(3)
+    reference = -pyro.infer.Trace_ELBO().loss(vae.model, vae.guide, x) / len(test)
+    # The same binary images, and after re-seeding the same draws of z.
+    pyro.set_rng_seed(3)
+    data = vaelib.ImageData(x, test.labels, test.source)
+    assert abs(vaelib.evaluate_svi(vae, data, binarize=False) - reference) < 1e-6
+    assert vae.training, "evaluate_svi restores the mode it found"

@@ -33,7 +33,16 @@ from .losses import (
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .pyro_vae import PyroVAE
 from .settings import Budget, budget, data_root, pick_device, seed_everything, smoke_mode
-from .train import History, NonFiniteLossError, estimate_log_likelihood, evaluate, fit, fit_svi, progress_bar
+from .train import (
+    History,
+    NonFiniteLossError,
+    estimate_log_likelihood,
+    evaluate,
+    evaluate_svi,
+    fit,
+    fit_svi,
+    progress_bar,
+)
 
 __all__ = [
     "active_units",
@@ -66,6 +75,7 @@ __all__ = [
     "diagonal_normal_log_prob",
     "elbo",
     "evaluate",
+    "evaluate_svi",
     "fit",
     "fit_svi",
     "gaussian_kl_to_standard",

@@ -155,6 +155,25 @@ def fit(
     return history
 
 
+@torch.no_grad()
+def evaluate_svi(vae, data: ImageData, binarize: bool = True, loss=None, batch_size: int = 1000) -> float:
+    """Mean ELBO per image of a :class:`~vaelib.pyro_vae.PyroVAE` over ``data``: ``-loss / N``, no update.
+
+    ``loss`` is a Pyro ELBO object (default ``Trace_ELBO()``, one sample of z per image). The model
+    is scored in eval mode, so batch norm uses its running averages and test images never change them.
+    """
+    from pyro.infer import Trace_ELBO
+
+    loss = loss or Trace_ELBO()
+    was_training = vae.training
+    vae.eval()
+    total = sum(
+        loss.loss(vae.model, vae.guide, x) for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize)
+    )
+    vae.train(was_training)
+    return -total / len(data)
+
+
 def _check_param_store(vae) -> None:
     """Refuse to train when Pyro's global parameter store holds another model's weights under our names.
 
@@ -197,7 +216,8 @@ def fit_svi(
     from pyro.optim import Adam
 
     _check_param_store(vae)
-    svi = SVI(vae.model, vae.guide, Adam({"lr": lr}), loss=loss or Trace_ELBO())
+    loss = loss or Trace_ELBO()
+    svi = SVI(vae.model, vae.guide, Adam({"lr": lr}), loss=loss)
     history = history or History()
     params = list(vae.parameters())
     last_good = [p.detach().clone() for p in params]  # SVI steps before we see the loss: keep a copy
@@ -227,11 +247,7 @@ def fit_svi(
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(-total / len(train))
         if test is not None:
-            vae.eval()  # batch norm: running averages, and test images never change them
-            with torch.no_grad():
-                test_loss = sum(svi.evaluate_loss(x) for x, _ in test.batches(1000, shuffle=False, binarize=binarize))
-            vae.train()
-            history.test_elbo.append(-test_loss / len(test))
+            history.test_elbo.append(evaluate_svi(vae, test, binarize=binarize, loss=loss))
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
