@@ -20,19 +20,23 @@ BAR_LINE = re.compile(r"^(?P<desc>[^|\n]*?):\s+\d{1,3}%\|")
 
 def collapse_progress_lines(text: str) -> str:
     """``text`` with each run of lines from the same progress bar reduced to its last line."""
+    lines = text.replace("\r", "\n").split("\n")
     kept: list[str] = []
-    previous = None  # description of the bar on the last kept line, if it is a bar line
-    body, newline, _ = text.replace("\r", "\n").rpartition("\n") if text.endswith("\n") else (text, "", "")
-    for line in body.split("\n"):
+    bar = None  # description of the bar on the last kept line; blank lines after it keep it
+    for i, line in enumerate(lines):
         match = BAR_LINE.match(line)
-        desc = match.group("desc") if match else None
-        if desc is not None and desc == previous:
-            kept[-1] = line
-        elif desc is not None or line.strip() or previous is None:
+        if match:
+            if match["desc"] == bar:
+                kept[-1] = line  # a later state of the same bar replaces the earlier one
+            else:
+                kept.append(line)
+            bar = match["desc"]
+        elif bar is not None and not line.strip() and i < len(lines) - 1:
+            continue  # a blank line left between or after updates by the merging of stream outputs
+        else:
             kept.append(line)
-        # else: an empty line right after a bar, left behind by the merging of stream outputs
-        previous = desc if desc is not None else (previous if not line.strip() else None)
-    return "\n".join(kept) + newline
+            bar = None
+    return "\n".join(kept)
 
 
 class CollapseProgressBars(SphinxTransform):

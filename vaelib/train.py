@@ -209,7 +209,7 @@ def fit_svi(
     """Train a :class:`~vaelib.pyro_vae.PyroVAE` with ``pyro.infer.SVI`` and Adam.
 
     ``loss`` defaults to ``Trace_ELBO()``; pass ``JitTrace_ELBO()`` to compile it (Pyro then
-    skips distribution validation). The test ELBO is ``-evaluate_loss`` per image (same estimator
+    skips distribution validation). The test ELBO comes from :func:`evaluate_svi` (same estimator
     as training, one sample), computed in eval mode so batch norm uses its running averages.
     """
     from pyro.infer import SVI, Trace_ELBO
