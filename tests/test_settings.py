@@ -54,3 +54,20 @@ def test_seeding_repeats_draws():
     g2 = vaelib.seed_everything(3)
     b = torch.randn(3), torch.randn(3, generator=g2)
     assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_budget_variable_chooses_a_real_budget(monkeypatch):
+    monkeypatch.setenv("VAE_BOOK_BUDGET", "full")
+    assert vaelib.budget(smoke=False, device="cpu").mode == "full"
+    assert vaelib.budget(smoke=True, device="cpu").mode == "smoke"  # the smoke switch wins
+    monkeypatch.setenv("VAE_BOOK_BUDGET", "CPU")
+    assert vaelib.budget(smoke=False, device="cuda").mode == "cpu"
+    monkeypatch.setenv("VAE_BOOK_BUDGET", "smoke")
+    with pytest.raises(ValueError, match="VAE_BOOK_SMOKE=1"):
+        vaelib.budget(smoke=False, device="cpu")
+
+
+def test_hardware_name_says_what_ran():
+    name = vaelib.hardware_name("cpu")
+    assert name.startswith("CPU: ") and name.endswith(f"{torch.get_num_threads()} threads")
+    assert name[len("CPU: ") :].split(",")[0].strip(), "the processor's model is named"

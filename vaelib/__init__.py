@@ -1,6 +1,6 @@
 """vaelib: the small library behind the VAE book.
 
-data -> models -> losses -> train -> plots, plus the Pyro wrapper and checkpoints.
+data -> models -> losses -> train -> plots, plus the Pyro wrapper, checkpoints and recorded results.
 Importing it does no work: no data is loaded and no device is touched.
 """
 
@@ -32,7 +32,8 @@ from .losses import (
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .pyro_vae import PyroVAE
-from .settings import Budget, budget, data_root, pick_device, seed_everything, smoke_mode
+from .records import RecordError, load_record, record_names
+from .settings import Budget, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
 from .train import (
     History,
     NonFiniteLossError,
@@ -66,6 +67,7 @@ __all__ = [
     "MNISTUnavailableError",
     "NonFiniteLossError",
     "PyroVAE",
+    "RecordError",
     "StandInDataWarning",
     "TensorBatches",
     "bernoulli_log_likelihood",
@@ -80,12 +82,15 @@ __all__ = [
     "fit_svi",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
+    "hardware_name",
     "iwae_bound",
     "load_checkpoint",
     "load_mnist",
+    "load_record",
     "load_standin_digits",
     "pick_device",
     "progress_bar",
+    "record_names",
     "reparameterize",
     "save_checkpoint",
     "seed_everything",

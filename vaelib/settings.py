@@ -6,6 +6,8 @@ notebook from a full training run into a seconds-long smoke test:
 * ``VAE_BOOK_SMOKE=1`` -> smoke mode (tiny data, one or two epochs). When the
   variable is unset, smoke mode is on exactly when ``CI`` is set.
 * ``VAE_BOOK_DATA=/path`` -> where MNIST lives or is downloaded to.
+* ``VAE_BOOK_BUDGET=cpu|full`` -> the budget of a real (non-smoke) run, when the automatic
+  choice (full with CUDA, else cpu) is not wanted: e.g. a full run on a CPU overnight.
 
 Nothing here runs at import time; each function reads the environment when called.
 """
@@ -13,6 +15,7 @@ Nothing here runs at import time; each function reads the environment when calle
 from __future__ import annotations
 
 import os
+import platform
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ import torch
 
 SMOKE_ENV = "VAE_BOOK_SMOKE"
 DATA_ROOT_ENV = "VAE_BOOK_DATA"
+BUDGET_ENV = "VAE_BOOK_BUDGET"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -100,9 +104,35 @@ _BUDGETS = {
 
 
 def budget(smoke: bool | None = None, device: torch.device | str | None = None) -> Budget:
-    """The budget for this run: smoke if asked (or under CI), full on CUDA, else cpu."""
+    """The budget for this run: smoke if asked (or under CI); else ``$VAE_BOOK_BUDGET`` when set,
+    full on CUDA, cpu otherwise."""
     smoke = smoke_mode() if smoke is None else smoke
     if smoke:
         return _BUDGETS["smoke"]
+    chosen = os.environ.get(BUDGET_ENV, "").strip().lower()
+    if chosen:
+        if chosen not in ("cpu", "full"):
+            raise ValueError(
+                f"{BUDGET_ENV}={chosen!r} is not a budget: set it to 'cpu' or 'full', or unset it to choose by "
+                f"device; for a smoke run set {SMOKE_ENV}=1 instead."
+            )
+        return _BUDGETS[chosen]
     device = torch.device(device) if device is not None else pick_device()
     return _BUDGETS["full" if device.type == "cuda" else "cpu"]
+
+
+def hardware_name(device: torch.device | str) -> str:
+    """What a run on ``device`` ran on, for records of results: the GPU's name, or the CPU's model
+    and the number of threads torch uses."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():  # Linux names the model here; platform.processor() is often empty there
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    model = model or platform.processor() or platform.machine() or "unknown processor"
+    return f"CPU: {model}, {torch.get_num_threads()} threads"
