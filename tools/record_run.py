@@ -49,7 +49,7 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(EMIT_SOURCE))
     env = {**os.environ, "VAE_BOOK_SMOKE": "0", "VAE_BOOK_BUDGET": budget}  # the kernel's environment
-    commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain"))
+    commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": notebook.parent}})
     try:
