@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
+import vaelib
 from tools import chapters
 
 from . import browser
@@ -152,6 +153,16 @@ def test_book_builds_without_warnings(smoke_book):
         assert colab_link(path) in page.read_text(), f"{page.name} has no Colab button for its notebook"
         assert not re.search(r"epochs:\s+0%\|", page.read_text()), f"{page.name} lists a progress bar's every state"
         assert not unexpected_errors(page), f"{page.name} shows an error outside a raises-exception cell"
+
+
+def test_evaluation_page_shows_the_recorded_full_run(smoke_book):
+    """A smoke build shows chapter 6's recorded full-budget rows beside its own short run."""
+    _, html = smoke_book
+    text = (html / "chapters" / "06_evaluation.html").read_text()
+    record = vaelib.load_record("evaluation_full")
+    assert "No recorded full-budget run" not in text
+    assert f"recorded run: full budget, {record['date']}" in text
+    assert all(f"{row['ll']:.2f}" in text for row in record["results"]["table"])
 
 
 def colab_link(notebook: Path) -> str:

@@ -1,10 +1,10 @@
-"""Run a chapter under a chosen budget and record its results in ``vaelib/records/``.
+"""Run a chapter under a chosen budget and record its results in ``vaelib/recorded/``.
 
     python -m tools.record_run chapters/06_evaluation.ipynb --name evaluation_full --budget full
 
 The chapter runs top to bottom in a fresh kernel (smoke mode off, ``VAE_BOOK_BUDGET`` set), as in
 a book build. It must leave a dict named ``RECORD`` behind; that dict, with the commit, the wall
-time and whether the working tree had uncommitted changes, becomes ``vaelib/records/<name>.json``,
+time and whether the working tree had uncommitted changes, becomes ``vaelib/recorded/<name>.json``,
 which the chapter displays in every later build (``vaelib.load_record``). The executed notebook,
 outputs included, is kept in ``_build/records/<name>.ipynb`` for inspection.
 
@@ -45,13 +45,25 @@ def emitted_record(cell) -> dict:
 
 
 def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = False) -> Path:
-    """Execute ``notebook`` with ``budget`` and write its RECORD to ``vaelib/records/<name>.json``."""
+    """Execute ``notebook`` with ``budget`` and write its RECORD to ``vaelib/recorded/<name>.json``."""
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(EMIT_SOURCE))
     env = {**os.environ, "VAE_BOOK_SMOKE": "0", "VAE_BOOK_BUDGET": budget}  # the kernel's environment
     commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": notebook.parent}})
+    code_cells = sum(cell.cell_type == "code" for cell in nb.cells)
+
+    def report(cell, cell_index, **_):  # an hour-long run shows where it is
+        minutes = (time.perf_counter() - start) / 60
+        print(f"cell {cell_index + 1} of {len(nb.cells)} done ({code_cells} code cells), {minutes:.1f} min", flush=True)
+
+    client = NotebookClient(
+        nb,
+        timeout=None,
+        kernel_name="python3",
+        resources={"metadata": {"path": notebook.parent}},
+        on_cell_executed=report,
+    )
     try:
         client.execute(env=env)
     finally:
@@ -85,7 +97,7 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebook", type=Path, help="the chapter to run, e.g. chapters/06_evaluation.ipynb")
-    parser.add_argument("--name", required=True, help="the record's name: vaelib/records/<name>.json")
+    parser.add_argument("--name", required=True, help="the record's name: vaelib/recorded/<name>.json")
     parser.add_argument("--budget", choices=("cpu", "full"), default="full", help="VAE_BOOK_BUDGET for the run")
     parser.add_argument("--allow-standin", action="store_true", help="accept a run on the offline stand-in data")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Results of long runs, recorded once and shipped with vaelib, so that a chapter can show them
 without training for hours.
 
-A record is a JSON file in ``vaelib/records/``. ``python -m tools.record_run`` writes it: it
+A record is a JSON file in ``vaelib/recorded/``. ``python -m tools.record_run`` writes it: it
 executes a chapter under a chosen budget and saves the dictionary the chapter leaves in its
 ``RECORD`` variable, together with the date, the hardware, the software and the commit it ran.
 Because the file ships inside the package, a notebook on Colab finds it as well.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-RECORDS_DIR = Path(__file__).with_name("records")
+RECORDS_DIR = Path(__file__).with_name("recorded")
 REQUIRED_KEYS = ("chapter", "budget", "date", "hardware", "software", "data", "settings", "results", "run")
 
 
@@ -36,7 +36,7 @@ def check_record(record: object, where: str = "the record") -> dict:
 
 
 def load_record(name: str) -> dict:
-    """The record ``vaelib/records/<name>.json`` as a dict, checked for the keys every record has."""
+    """The record ``vaelib/recorded/<name>.json`` as a dict, checked for the keys every record has."""
     path = RECORDS_DIR / f"{name}.json"
     if not path.is_file():
         known = ", ".join(record_names()) or "none"
