@@ -30,3 +30,83 @@ def test_other_output_is_left_alone():
     assert collapse_progress_lines(printed) == printed
     two_bars = "models:  50%|█ | 1/2\nmodels: 100%|██| 2/2\nbeta:  50%|x | 1/2\nbeta: 100%|xx| 2/2"
     assert collapse_progress_lines(two_bars) == "models: 100%|██| 2/2\nbeta: 100%|xx| 2/2"
+
+
+def test_fingerprint_follows_files_and_settings(tmp_path, monkeypatch):
+    from execution_inputs import fingerprint
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.py").write_text("x = 1\n")
+    monkeypatch.delenv("DEMO_SETTING", raising=False)
+    first = fingerprint(tmp_path, ["lib"], ["DEMO_SETTING"])
+    assert fingerprint(tmp_path, ["lib"], ["DEMO_SETTING"]) == first, "the same inputs give the same fingerprint"
+    monkeypatch.setenv("DEMO_SETTING", "")
+    assert fingerprint(tmp_path, ["lib"], ["DEMO_SETTING"]) != first, "set-but-empty differs from unset"
+    monkeypatch.delenv("DEMO_SETTING")
+    (tmp_path / "lib" / "a.py").write_text("x = 2\n")
+    assert fingerprint(tmp_path, ["lib"], ["DEMO_SETTING"]) != first, "a changed file changes it"
+    (tmp_path / "lib" / "a.py").write_text("x = 1\n")
+    (tmp_path / "lib" / "__pycache__").mkdir()
+    (tmp_path / "lib" / "__pycache__" / "a.pyc").write_bytes(b"\0")
+    assert fingerprint(tmp_path, ["lib"], ["DEMO_SETTING"]) == first, "compiled files do not count"
+    (tmp_path / "lib" / "b.py").write_text("")
+    assert fingerprint(tmp_path, ["lib"], ["DEMO_SETTING"]) != first, "a new file changes it"
+
+
+TINY_BOOK_CONFIG = """\
+title: tiny
+only_build_toc_files: true
+execute:
+  execute_notebooks: cache
+sphinx:
+  local_extensions:
+    execution_inputs: {ext}
+  config:
+    execution_inputs: [lib]
+    execution_environment: [DEMO_SETTING]
+"""
+
+
+def build_tiny_book(book: Path, setting: str) -> str:
+    """Build the tiny book with DEMO_SETTING=setting; return the text of its one page."""
+    import os
+    import shutil
+    import subprocess
+
+    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    env = {**os.environ, "DEMO_SETTING": setting}
+    result = subprocess.run(
+        [jupyter_book, "build", str(book), "-W"], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return (book / "_build" / "html" / "page.html").read_text()
+
+
+def test_notebooks_run_again_when_their_inputs_change(tmp_path):
+    """Without the extension the second and third builds would serve the first build's cached output."""
+    import nbformat
+
+    ext = Path(__file__).resolve().parents[1] / "_ext"
+    book = tmp_path / "book"
+    (book / "lib").mkdir(parents=True)
+    (book / "lib" / "value.txt").write_text("one")
+    (book / "_config.yml").write_text(TINY_BOOK_CONFIG.format(ext=ext))
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Page"),
+        nbformat.v4.new_code_cell(
+            "import os, pathlib\n"
+            'print("setting", os.environ["DEMO_SETTING"], "file", pathlib.Path("lib/value.txt").read_text())'
+        ),
+    ]
+    nbformat.write(nb, book / "page.ipynb")
+
+    assert "setting a file one" in build_tiny_book(book, "a")
+    assert "setting b file one" in build_tiny_book(book, "b"), "a changed setting runs the notebook again"
+    (book / "lib" / "value.txt").write_text("two")
+    assert "setting b file two" in build_tiny_book(book, "b"), "a changed file runs the notebook again"
+    stamp = book / "_build" / ".jupyter_cache" / "execution-inputs.sha256"
+    before = stamp.read_text()
+    assert "setting b file two" in build_tiny_book(book, "b") and stamp.read_text() == before
