@@ -1,7 +1,13 @@
 """The book's small Sphinx extensions in _ext/, tested without a build."""
 
+import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
 
@@ -69,10 +75,6 @@ sphinx:
 
 def build_tiny_book(book: Path, setting: str) -> str:
     """Build the tiny book with DEMO_SETTING=setting; return the text of its one page."""
-    import os
-    import shutil
-    import subprocess
-
     jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     env = {**os.environ, "DEMO_SETTING": setting}
     result = subprocess.run(
@@ -82,6 +84,12 @@ def build_tiny_book(book: Path, setting: str) -> str:
     return (book / "_build" / "html" / "page.html").read_text()
 
 
+def run_stamp(page: str) -> str:
+    """The line the tiny notebook prints: its setting, its file and the moment it ran."""
+    return re.search(r"setting \S+ file \S+ at \d+", page).group(0)
+
+
+@pytest.mark.slow
 def test_notebooks_run_again_when_their_inputs_change(tmp_path):
     """Without the extension the second and third builds would serve the first build's cached output."""
     import nbformat
@@ -89,7 +97,7 @@ def test_notebooks_run_again_when_their_inputs_change(tmp_path):
     ext = Path(__file__).resolve().parents[1] / "_ext"
     book = tmp_path / "book"
     (book / "lib").mkdir(parents=True)
-    (book / "lib" / "value.txt").write_text("one")
+    (book / "lib" / "value.json").write_text('"one"')
     (book / "_config.yml").write_text(TINY_BOOK_CONFIG.format(ext=ext))
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     nb = nbformat.v4.new_notebook()
@@ -97,16 +105,21 @@ def test_notebooks_run_again_when_their_inputs_change(tmp_path):
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Page"),
         nbformat.v4.new_code_cell(
-            "import os, pathlib\n"
-            'print("setting", os.environ["DEMO_SETTING"], "file", pathlib.Path("lib/value.txt").read_text())'
+            "import json, os, time\n"
+            'value = json.load(open("lib/value.json"))\n'
+            'print("setting", os.environ["DEMO_SETTING"], "file", value, "at", time.time_ns())'
         ),
     ]
     nbformat.write(nb, book / "page.ipynb")
 
-    assert "setting a file one" in build_tiny_book(book, "a")
-    assert "setting b file one" in build_tiny_book(book, "b"), "a changed setting runs the notebook again"
-    (book / "lib" / "value.txt").write_text("two")
-    assert "setting b file two" in build_tiny_book(book, "b"), "a changed file runs the notebook again"
-    stamp = book / "_build" / ".jupyter_cache" / "execution-inputs.sha256"
-    before = stamp.read_text()
-    assert "setting b file two" in build_tiny_book(book, "b") and stamp.read_text() == before
+    first = run_stamp(build_tiny_book(book, "a"))
+    assert first.startswith("setting a file one")
+    assert run_stamp(build_tiny_book(book, "a")) == first, "unchanged inputs: the cached output is kept"
+    assert run_stamp(build_tiny_book(book, "b")).startswith("setting b file one"), "a changed setting runs it again"
+    (book / "lib" / "value.json").write_text('"two"')
+    third = run_stamp(build_tiny_book(book, "b"))
+    assert third.startswith("setting b file two"), "a changed file runs it again"
+    (book / "lib" / "notes.txt").write_text("not a source file")
+    assert run_stamp(build_tiny_book(book, "b")) == third, "other files do not count"
+    shutil.rmtree(book / "_build" / ".jupyter_cache")
+    assert run_stamp(build_tiny_book(book, "b")) != third, "a cache deleted by hand means a fresh run"

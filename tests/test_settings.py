@@ -30,7 +30,8 @@ def test_unknown_smoke_value_is_an_error(monkeypatch):
         vaelib.smoke_mode()
 
 
-def test_budgets_follow_mode_and_device():
+def test_budgets_follow_mode_and_device(monkeypatch):
+    monkeypatch.delenv("VAE_BOOK_BUDGET", raising=False)
     smoke = vaelib.budget(smoke=True)
     cpu = vaelib.budget(smoke=False, device="cpu")
     full = vaelib.budget(smoke=False, device="cuda")

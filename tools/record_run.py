@@ -8,8 +8,8 @@ time and whether the working tree had uncommitted changes, becomes ``vaelib/reco
 which the chapter displays in every later build (``vaelib.load_record``). The executed notebook,
 outputs included, is kept in ``_build/records/<name>.ipynb`` for inspection.
 
-A full run takes long: the evaluation chapter's took about an hour on 2 CPU cores. Point
-``VAE_BOOK_DATA`` at real MNIST first: a run on the offline stand-in data is refused.
+A full run takes long (the record says how long: ``run.wall_seconds``). Point ``VAE_BOOK_DATA``
+at real MNIST first: a run on the offline stand-in data is refused before it starts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -24,9 +25,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from vaelib.records import RECORDS_DIR, check_record
+from vaelib import MNISTUnavailableError, load_mnist
+from vaelib.records import check_record
 
 ROOT = Path(__file__).resolve().parents[1]
+OUTPUT_DIR = ROOT / "vaelib" / "recorded"  # in this checkout, whichever vaelib is installed
+EXECUTED_DIR = ROOT / "_build" / "records"  # the executed notebooks, for inspection
 MARKER = "RECORD-JSON:"
 EMIT_SOURCE = f'import json\nprint("{MARKER}" + json.dumps(RECORD))'
 
@@ -44,8 +48,23 @@ def emitted_record(cell) -> dict:
     raise RuntimeError("the notebook ran but printed no RECORD: does it define a dict named RECORD?")
 
 
+def check_inputs(notebook: Path, name: str, allow_standin: bool) -> None:
+    """Refuse at once, not after an hour, what would make the run useless."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"--name {name!r}: use letters, digits, '_' and '-' only (it names a file in {OUTPUT_DIR})")
+    if not notebook.is_file():
+        raise FileNotFoundError(f"no notebook at {notebook}")
+    if not allow_standin:
+        try:
+            load_mnist(train=False, device="cpu", allow_standin=False)  # downloads it if it can
+        except MNISTUnavailableError as error:
+            raise RuntimeError(f"real MNIST is needed for a record, not the offline stand-in: {error}") from None
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+
+
 def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = False) -> Path:
     """Execute ``notebook`` with ``budget`` and write its RECORD to ``vaelib/recorded/<name>.json``."""
+    check_inputs(notebook, name, allow_standin)
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(EMIT_SOURCE))
     env = {**os.environ, "VAE_BOOK_SMOKE": "0", "VAE_BOOK_BUDGET": budget}  # the kernel's environment
@@ -67,7 +86,7 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
     try:
         client.execute(env=env)
     finally:
-        executed = ROOT / "_build" / "records" / f"{name}.ipynb"
+        executed = EXECUTED_DIR / f"{name}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, executed)
         print(f"executed notebook: {executed}")
@@ -76,8 +95,8 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
         raise RuntimeError(f"the notebook ran with budget {record.get('budget')!r}, not {budget!r}")
     if record.get("data") != "MNIST" and not allow_standin:
         raise RuntimeError(
-            f"the run used {record.get('data')!r}, not real MNIST: set VAE_BOOK_DATA to a folder holding MNIST/raw/ "
-            "(or pass --allow-standin for a record that says so)"
+            f"real MNIST is needed for a record, but the notebook used {record.get('data')!r}: set VAE_BOOK_DATA to "
+            "a folder holding MNIST/raw/ (or pass --allow-standin for a record that says so)"
         )
     resolved = notebook.resolve()
     shown = resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else resolved
@@ -88,9 +107,9 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
         "wall_seconds": round(time.perf_counter() - start, 1),
         "command": f"python -m tools.record_run {shown} --name {name} --budget {budget}",
     }
-    check_record(record, where="the notebook's RECORD")
-    path = RECORDS_DIR / f"{name}.json"
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    check_record(record, name="the notebook's RECORD")
+    path = OUTPUT_DIR / f"{name}.json"
+    path.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n", encoding="utf-8")  # strict JSON
     return path
 
 
