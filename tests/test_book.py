@@ -240,3 +240,22 @@ def test_pages_render_in_chromium(smoke_book):
             page.close()
         chromium.close()
     assert not problems, problems
+
+
+SHARED_MNIST = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_MNIST / "MNIST" / "raw").exists(), reason="real MNIST is not beside the project")
+def test_chapters_run_in_smoke_mode_on_real_mnist(tmp_path):
+    """Smoke mode is also what a reader with MNIST gets for a quick check: every chapter must pass on it too."""
+    env = {**os.environ, "VAE_BOOK_SMOKE": "1", "VAE_BOOK_DATA": str(SHARED_MNIST)}
+    env.pop("MPLBACKEND", None)
+    notebooks = [str(path.relative_to(ROOT)) for path in CHAPTERS]
+    result = run(
+        sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-o", "addopts=--nbval-lax", *notebooks, env=env
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert (
+        f"{sum(len(nbformat.read(ROOT / n, as_version=4).cells) > 0 for n in notebooks)}" and "passed" in result.stdout
+    )
