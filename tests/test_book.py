@@ -256,6 +256,4 @@ def test_chapters_run_in_smoke_mode_on_real_mnist(tmp_path):
         sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-o", "addopts=--nbval-lax", *notebooks, env=env
     )
     assert result.returncode == 0, result.stdout[-5000:]
-    assert (
-        f"{sum(len(nbformat.read(ROOT / n, as_version=4).cells) > 0 for n in notebooks)}" and "passed" in result.stdout
-    )
+    assert re.search(r"\b\d+ passed\b", result.stdout) and "failed" not in result.stdout, result.stdout[-2000:]
