@@ -11,6 +11,7 @@ import pytest
 import vaelib
 from tools import record_run
 from vaelib import records
+from vaelib.settings import _BUDGETS
 
 ROOT = record_run.ROOT
 
@@ -20,17 +21,11 @@ def chapter_settings(notebook: str, mode: str) -> dict:
     nb = nbformat.read(ROOT / "chapters" / notebook, as_version=4)
     source = next(cell.source for cell in nb.cells if "SETTINGS = {" in cell.source)
     head = source[: source.index("\nRUN = ")]  # the constants and the SETTINGS table, nothing that loads data
-    namespace = {"BUDGET": records_budget(mode)}
+    namespace = {"BUDGET": _BUDGETS[mode]}
     exec(head, namespace)  # noqa: S102 - our own notebook
     index = ("smoke", "cpu", "full").index(mode)
     run = {name: values[index] for name, values in namespace["SETTINGS"].items()}
     return {**run, "z_dim": namespace["Z_DIM"], "hidden": namespace["HIDDEN"], "lr": namespace["LR"]}
-
-
-def records_budget(mode: str):
-    from vaelib.settings import _BUDGETS
-
-    return _BUDGETS[mode]
 
 
 @pytest.fixture(scope="module")

@@ -70,11 +70,10 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
     env = {**os.environ, "VAE_BOOK_SMOKE": "0", "VAE_BOOK_BUDGET": budget}  # the kernel's environment
     commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
     start = time.perf_counter()
-    code_cells = sum(cell.cell_type == "code" for cell in nb.cells)
 
     def report(cell, cell_index, **_):  # an hour-long run shows where it is
         minutes = (time.perf_counter() - start) / 60
-        print(f"cell {cell_index + 1} of {len(nb.cells)} done ({code_cells} code cells), {minutes:.1f} min", flush=True)
+        print(f"cell {cell_index + 1} of {len(nb.cells)} done, {minutes:.1f} min", flush=True)
 
     client = NotebookClient(
         nb,

@@ -44,7 +44,7 @@ def check_record(record: object, name: str = "the record", like: dict | None = N
         missing += [f"run.{key}" for key in RUN_KEYS if key not in record["run"]]
     for key, value in (like or {}).items():
         if key not in record:
-            missing += [] if key in missing else [key]
+            missing += [key] if key not in REQUIRED_KEYS else []  # a missing required key is listed already
         elif isinstance(value, dict):
             inner = record[key] if isinstance(record[key], dict) else {}
             missing += [f"{key}.{sub}" for sub in value if sub not in inner]
