@@ -1,13 +1,27 @@
 """vaelib: the small library behind the VAE book.
 
-data -> models -> losses -> train -> plots, plus the Pyro wrapper, checkpoints and recorded results.
-Importing it does no work: no data is loaded and no device is touched.
+Data flows one way: ``data`` (MNIST -> one tensor on the device -> batches by index) -> ``models``
+(encoder -> (loc, scale), decoder -> logits) -> ``losses`` (ELBO terms, importance weights) ->
+``train`` (fit loops with a history) -> ``plots`` (figures). Beside them: ``settings`` (smoke switch,
+device, seeding) and ``budgets`` (what each mode does, per chapter), ``pyro_vae`` (the same networks
+as a Pyro model/guide), ``gradients`` (score-function and pathwise estimators), ``toy`` (the exact
+linear-Gaussian model), ``analysis`` (codes and active units), ``checkpoints``, ``records``
+(recorded long runs), ``published`` (published numbers with their conditions) and ``exercises``.
+
+The public API: every function, class and constant a chapter or test needs is importable from
+``vaelib`` itself, except two namespaces that chapters import whole: ``from vaelib import plots``
+(figures) and ``from vaelib import published`` (numbers from papers). Each public docstring names
+the chapters that teach or use it. Importing vaelib does no work: no data is loaded and no device
+is touched.
 """
 
-from .analysis import active_units, encode
-from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from . import plots, published
+from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
+from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
+from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from .data import (
     IMAGE_SHAPE,
+    MNIST_SOURCE,
     N_PIXELS,
     ImageData,
     MNISTFileError,
@@ -19,6 +33,7 @@ from .data import (
     load_standin_digits,
 )
 from .exercises import check_answer
+from .gradients import reparameterization_gradient, score_function_gradient
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
@@ -28,12 +43,15 @@ from .losses import (
     gaussian_kl_to_standard,
     gaussian_log_likelihood,
     iwae_bound,
+    log_importance_weights,
+    log_mean_exp,
     reparameterize,
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .pyro_vae import PyroVAE
-from .records import RecordError, load_record, record_names
-from .settings import Budget, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
+from .records import Record, RecordError, load_record, new_record, record_names
+from .settings import ENVIRONMENT, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
+from .toy import LinearGaussian
 from .train import (
     History,
     NonFiniteLossError,
@@ -46,36 +64,29 @@ from .train import (
 )
 
 __all__ = [
+    "ACTIVE_UNIT_THRESHOLD",
     "active_units",
-    "check_answer",
-    "continuous_bernoulli_log_likelihood",
-    "estimate_log_likelihood",
-    "encode",
-    "IMAGE_SHAPE",
-    "N_PIXELS",
-    "VAE",
+    "bernoulli_log_likelihood",
     "Budget",
+    "budget",
+    "BUDGETS",
+    "chapter_settings",
+    "chapter_table",
+    "CHAPTERS",
+    "check_answer",
+    "check_images",
+    "checkpoint_path",
     "CheckpointError",
+    "continuous_bernoulli_log_likelihood",
     "ConvDecoder",
     "ConvEncoder",
-    "ELBOTerms",
-    "History",
-    "ImageData",
-    "MLPDecoder",
-    "MLPEncoder",
-    "MNISTFileError",
-    "MNISTUnavailableError",
-    "NonFiniteLossError",
-    "PyroVAE",
-    "RecordError",
-    "StandInDataWarning",
-    "TensorBatches",
-    "bernoulli_log_likelihood",
-    "budget",
-    "check_images",
     "data_root",
     "diagonal_normal_log_prob",
     "elbo",
+    "ELBOTerms",
+    "encode",
+    "ENVIRONMENT",
+    "estimate_log_likelihood",
     "evaluate",
     "evaluate_svi",
     "fit",
@@ -83,16 +94,43 @@ __all__ = [
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
     "hardware_name",
+    "History",
+    "IMAGE_SHAPE",
+    "ImageData",
     "iwae_bound",
+    "LinearGaussian",
     "load_checkpoint",
     "load_mnist",
     "load_record",
     "load_standin_digits",
+    "log_importance_weights",
+    "log_mean_exp",
+    "MLPDecoder",
+    "MLPEncoder",
+    "MNIST_SOURCE",
+    "MNISTFileError",
+    "MNISTUnavailableError",
+    "MODES",
+    "ModeTable",
+    "N_PIXELS",
+    "new_record",
+    "NonFiniteLossError",
     "pick_device",
+    "plots",
     "progress_bar",
+    "published",
+    "PyroVAE",
+    "Record",
     "record_names",
+    "RecordError",
+    "reparameterization_gradient",
     "reparameterize",
     "save_checkpoint",
+    "score_function_gradient",
     "seed_everything",
+    "SHARED_MODELS",
     "smoke_mode",
+    "StandInDataWarning",
+    "TensorBatches",
+    "VAE",
 ]

@@ -6,6 +6,8 @@ import torch
 
 from .data import ImageData
 
+ACTIVE_UNIT_THRESHOLD = 0.01  # activity A_j above which a latent unit counts as active (Burda et al., 2015)
+
 
 @torch.no_grad()
 def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
@@ -21,7 +23,7 @@ def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) ->
     return torch.cat(locs), torch.cat(scales)
 
 
-def active_units(loc: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
+def active_units(loc: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, torch.Tensor]:
     r"""Number of latent dimensions the encoder uses, after Burda et al. (2015), Sec. 5.2.
 
     Unit j is active when A_j = Cov_x(E_{q(z|x)}[z_j]) exceeds ``threshold`` (0.01 in the paper):

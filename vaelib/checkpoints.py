@@ -12,8 +12,11 @@ import os
 import pickle
 import zipfile
 from pathlib import Path
+from types import MappingProxyType
 
 import torch
+
+from .budgets import MODES
 
 
 class CheckpointError(RuntimeError):
@@ -93,3 +96,28 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location="cpu"
         )
     model.load_state_dict(state)
     return payload.get("metadata", {})
+
+
+# Models one chapter trains and saves for a later chapter to load: the name is the contract, written once
+# here. A test checks that each is saved by exactly one chapter and loaded by another, and that no chapter
+# saves a checkpoint that nothing loads.
+SHARED_MODELS = MappingProxyType(
+    {
+        "pyro_mlp_z50": "chapter 3's 784-400-50 MLP VAE (SVI, binarized images); loaded by chapter 5",
+        "mlp_z2": "chapter 3's MLP VAE with a 2-D latent space (SVI, binarized images); loaded by chapter 5",
+    }
+)
+CHECKPOINT_DIR = Path("checkpoints")  # relative to the notebook's folder (chapters/checkpoints/, git-ignored)
+
+
+def checkpoint_path(name: str, mode: str, root: str | Path = CHECKPOINT_DIR) -> Path:
+    """Where the shared model ``name`` trained in budget ``mode`` lives: ``root/<name>_<mode>.pt``.
+
+    Used by chapter 3 (which saves) and chapter 5 (which loads); ``name`` must be one of
+    :data:`SHARED_MODELS`, so a typo fails here instead of as a missing file in a later chapter.
+    """
+    if name not in SHARED_MODELS:
+        raise KeyError(f"{name!r} is not a shared model; known: {', '.join(SHARED_MODELS)} (vaelib/checkpoints.py)")
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r} is not one of {MODES}; pass BUDGET.mode")
+    return Path(root) / f"{name}_{mode}.pt"

@@ -133,11 +133,53 @@ def elbo(
     return ELBOTerms(reconstruction, kl, reconstruction - beta * kl)
 
 
+def log_importance_weights(
+    encoder: torch.nn.Module,
+    decoder: torch.nn.Module,
+    x: torch.Tensor,
+    k: int,
+    *,
+    generator: torch.Generator | None = None,
+    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
+    chunk_size: int = 256,
+) -> torch.Tensor:
+    r"""Log importance weights of ``k`` draws per example, shape (k, B):
+
+    .. math::
+        \log w_k = \log p(x \mid z_k) + \log p(z_k) - \log q(z_k \mid x), \qquad z_k \sim q(z \mid x),
+
+    each w_k an unbiased estimate of p(x) (Burda et al., 2015). Samples are drawn ``chunk_size``
+    at a time, so the decoder never sees more than ``chunk_size * B`` codes at once. Taught in
+    chapter 6 (its ``log_weights`` is the teaching copy, checked against this); used by
+    :func:`iwae_bound` and chapters 6 and 7.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a whole number of samples, at least 1; got {k!r}")
+    loc, scale = encoder(x)  # (B, z)
+    check_generator(generator, loc.device)
+    chunks = []
+    for start in range(0, k, chunk_size):
+        n = min(chunk_size, k - start)
+        eps = torch.randn((n, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
+        z = loc + scale * eps  # (n, B, z)
+        logits = decoder(z.flatten(0, 1))  # (n * B, ...)
+        log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
+        log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
+        chunks.append(log_px_z + log_pz - diagonal_normal_log_prob(z, loc, scale))  # (n, B)
+    return torch.cat(chunks)  # (k, B)
+
+
+def log_mean_exp(log_w: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """log (1/K) sum_k exp(log_w_k) along ``dim``, computed stably with logsumexp."""
+    return torch.logsumexp(log_w, dim=dim) - math.log(log_w.shape[dim])
+
+
 def iwae_bound(
     encoder: torch.nn.Module,
     decoder: torch.nn.Module,
     x: torch.Tensor,
     k: int,
+    *,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
     chunk_size: int = 256,
@@ -149,22 +191,10 @@ def iwae_bound(
         \frac{p(x|z_k)\,p(z)}{q(z_k|x)}\Big], \quad z_k \sim q(z|x),
 
     with L_1 = ELBO <= L_K <= L_{K+1} <= log p(x). For large K this is the standard
-    estimate of the test log-likelihood. Samples are drawn ``chunk_size`` at a time and
-    combined with a running log-sum-exp, so memory does not grow with K.
+    estimate of the test log-likelihood: the log-mean-exp of :func:`log_importance_weights`.
+    Taught in chapter 6; used in chapters 6 and 7 (through ``estimate_log_likelihood``).
     """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    loc, scale = encoder(x)  # (B, z)
-    check_generator(generator, loc.device)
-    total = None  # running log sum_k w_k, shape (B,)
-    for start in range(0, k, chunk_size):
-        n = min(chunk_size, k - start)
-        eps = torch.randn((n, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
-        z = loc + scale * eps  # (n, B, z)
-        logits = decoder(z.flatten(0, 1))  # (n * B, ...)
-        log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
-        log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
-        log_w = log_px_z + log_pz - diagonal_normal_log_prob(z, loc, scale)  # (n, B)
-        chunk = torch.logsumexp(log_w, dim=0)
-        total = chunk if total is None else torch.logaddexp(total, chunk)
-    return total - math.log(k)
+    weights = log_importance_weights(
+        encoder, decoder, x, k, generator=generator, log_likelihood=log_likelihood, chunk_size=chunk_size
+    )
+    return log_mean_exp(weights)

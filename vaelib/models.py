@@ -19,6 +19,9 @@ from .data import IMAGE_SHAPE, N_PIXELS
 from .settings import check_generator
 
 MIN_SCALE = 1e-4  # floor on the posterior standard deviation: keeps log(scale) finite
+LEAKY_SLOPE = 0.2  # negative slope of the conv pair's leaky ReLUs (the DCGAN habit)
+KERNEL, STRIDE, PADDING = 4, 2, 1  # each conv layer halves (each transposed conv doubles) height and width
+FEATURE_SIDE = IMAGE_SHAPE[-1] // STRIDE**2  # 28 -> 14 -> 7: the side of the conv pair's feature maps
 
 
 def positive_scale(raw: torch.Tensor) -> torch.Tensor:
@@ -67,13 +70,17 @@ class MLPDecoder(nn.Module):
 
 def _down(c_in: int, c_out: int) -> nn.Sequential:
     """Halve height and width: 4x4 convolution, stride 2, then batch norm and leaky ReLU."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, KERNEL, stride=STRIDE, padding=PADDING), nn.BatchNorm2d(c_out), nn.LeakyReLU(LEAKY_SLOPE)
+    )
 
 
 def _up(c_in: int, c_out: int) -> nn.Sequential:
     """Double height and width: 4x4 transposed convolution, stride 2, then batch norm and leaky ReLU."""
     return nn.Sequential(
-        nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)
+        nn.ConvTranspose2d(c_in, c_out, KERNEL, stride=STRIDE, padding=PADDING),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(LEAKY_SLOPE),
     )
 
 
@@ -84,9 +91,10 @@ class ConvEncoder(nn.Module):
         super().__init__()
         self.z_dim = z_dim
         c1, c2 = channels
+        features = c2 * FEATURE_SIDE**2
         self.features = nn.Sequential(_down(1, c1), _down(c1, c2), nn.Flatten())  # (B, c2 * 7 * 7)
-        self.loc = nn.Linear(c2 * 7 * 7, z_dim)
-        self.raw_scale = nn.Linear(c2 * 7 * 7, z_dim)
+        self.loc = nn.Linear(features, z_dim)
+        self.raw_scale = nn.Linear(features, z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         _check_input(x, IMAGE_SHAPE, type(self).__name__)
@@ -101,8 +109,11 @@ class ConvDecoder(nn.Module):
         super().__init__()
         self.z_dim = z_dim
         c1, c2 = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, c2 * 7 * 7), nn.LeakyReLU(0.2), nn.Unflatten(1, (c2, 7, 7)))
-        self.upsample = nn.Sequential(_up(c2, c1), nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1))
+        side = FEATURE_SIDE
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, c2 * side**2), nn.LeakyReLU(LEAKY_SLOPE), nn.Unflatten(1, (c2, side, side))
+        )
+        self.upsample = nn.Sequential(_up(c2, c1), nn.ConvTranspose2d(c1, 1, KERNEL, stride=STRIDE, padding=PADDING))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         _check_input(z, (self.z_dim,), type(self).__name__)

@@ -1,4 +1,4 @@
-"""Run-wide settings: the smoke switch, the device, seeding and per-mode budgets.
+"""Run-wide settings: the smoke switch, the device, seeding and which budget a run gets.
 
 Every chapter reads these in its setup cell, so one environment variable turns a
 notebook from a full training run into a seconds-long smoke test:
@@ -17,14 +17,19 @@ from __future__ import annotations
 import os
 import platform
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .budgets import BUDGETS, Budget
+
 SMOKE_ENV = "VAE_BOOK_SMOKE"
 DATA_ROOT_ENV = "VAE_BOOK_DATA"
 BUDGET_ENV = "VAE_BOOK_BUDGET"
+CI_ENV = "CI"  # set by CI services; turns smoke mode on when VAE_BOOK_SMOKE is unset
+# Every environment variable vaelib reads: _config.yml's execution_environment must name the same ones,
+# so that the build runs the chapters again when one of them changes (tests/test_settings.py checks it).
+ENVIRONMENT = (SMOKE_ENV, BUDGET_ENV, DATA_ROOT_ENV, CI_ENV)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -33,7 +38,7 @@ def smoke_mode() -> bool:
     """Whether to run in smoke mode (``VAE_BOOK_SMOKE``; defaults to on under CI)."""
     raw = os.environ.get(SMOKE_ENV)
     if raw is None:
-        return bool(os.environ.get("CI"))
+        return bool(os.environ.get(CI_ENV))
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -81,34 +86,12 @@ def data_root() -> Path:
     return Path(raw).expanduser() if raw else Path.home() / ".cache" / "vae-book"
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much work a chapter does; one place derives every expensive setting."""
-
-    mode: str  # "smoke" (CI, seconds), "cpu" (default build, minutes) or "full" (CUDA)
-    epochs: int  # passes over the training set for the main model of a chapter
-    train_size: int | None  # training images used (None = the whole split)
-    test_size: int | None  # test images used for evaluation (None = the whole split)
-    batch_size: int  # mini-batch size
-    tsne_points: int  # points embedded by t-SNE (cost grows ~n log n, 2.4 s per 1,000 on 2 cores)
-    iwae_samples: int  # importance samples K for log p(x) estimates
-
-
-_BUDGETS = {
-    "smoke": Budget("smoke", epochs=1, train_size=512, test_size=256, batch_size=128, tsne_points=300, iwae_samples=16),
-    "cpu": Budget("cpu", epochs=5, train_size=None, test_size=None, batch_size=256, tsne_points=2000, iwae_samples=500),
-    "full": Budget(
-        "full", epochs=50, train_size=None, test_size=None, batch_size=256, tsne_points=5000, iwae_samples=5000
-    ),
-}
-
-
 def budget(smoke: bool | None = None, device: torch.device | str | None = None) -> Budget:
     """The budget for this run: smoke if asked (or under CI); else ``$VAE_BOOK_BUDGET`` when set,
     full on CUDA, cpu otherwise."""
     smoke = smoke_mode() if smoke is None else smoke
     if smoke:
-        return _BUDGETS["smoke"]
+        return BUDGETS["smoke"]
     chosen = os.environ.get(BUDGET_ENV, "").strip().lower()
     if chosen:
         if chosen not in ("cpu", "full"):
@@ -116,9 +99,9 @@ def budget(smoke: bool | None = None, device: torch.device | str | None = None) 
                 f"{BUDGET_ENV}={chosen!r} is not a budget: set it to 'cpu' or 'full', or unset it to choose by "
                 f"device; for a smoke run set {SMOKE_ENV}=1 instead."
             )
-        return _BUDGETS[chosen]
+        return BUDGETS[chosen]
     device = torch.device(device) if device is not None else pick_device()
-    return _BUDGETS["full" if device.type == "cuda" else "cpu"]
+    return BUDGETS["full" if device.type == "cuda" else "cpu"]
 
 
 def hardware_name(device: torch.device | str) -> str:
