@@ -73,3 +73,9 @@ def test_the_build_watches_exactly_the_settings_vaelib_reads():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     watched = config["sphinx"]["config"]["execution_environment"]
     assert sorted(watched) == sorted(vaelib.ENVIRONMENT), "_config.yml's execution_environment vs vaelib.ENVIRONMENT"
+
+
+def test_the_shared_budget_grows_from_smoke_to_full():
+    smoke, cpu, full = (vaelib.BUDGETS[mode] for mode in MODES)
+    assert all(isinstance(b, vaelib.Budget) for b in (smoke, cpu, full))
+    assert smoke.epochs < cpu.epochs < full.epochs and smoke.train_size is not None and full.train_size is None

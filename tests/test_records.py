@@ -146,3 +146,11 @@ def test_record_run_refuses_at_once_without_mnist(monkeypatch, tmp_path):
 def fail_to_load(**kwargs):
     assert kwargs["allow_standin"] is False, "the check must not accept the stand-in"
     raise vaelib.MNISTUnavailableError("offline")
+
+
+def test_the_record_schema_is_one_typed_dict():
+    assert records.REQUIRED_KEYS == tuple(vaelib.Record.__annotations__)
+    assert records.RUN_KEYS == tuple(records.RunInfo.__annotations__)
+    assert "evaluation_full" in vaelib.record_names()
+    fresh = vaelib.new_record("06_evaluation", "cpu", "cpu", data="MNIST", settings={"epochs": 1}, results={})
+    assert set(fresh) == set(records.REQUIRED_KEYS) - {"run"} and re.fullmatch(r"\d{4}-\d{2}-\d{2}", fresh["date"])

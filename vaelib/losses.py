@@ -7,7 +7,8 @@ For an encoder q(z|x) = N(loc, diag(scale^2)), prior p(z) = N(0, I) and decoder 
     \le \log p(x)
 
 (Kingma & Welling, 2013, eq. 3). Every function returns one value per example, shape (B,);
-averaging or summing over the batch is the caller's choice, made once in ``train``.
+averaging or summing over the batch is the caller's choice, made once in ``train``. Every
+log-density takes its parameters (or condition) first and the value last, ``f(logits, x)``.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def gaussian_kl_to_standard(loc: torch.Tensor, scale: torch.Tensor) -> torch.Ten
     return 0.5 * (scale.pow(2) + loc.pow(2) - 1 - 2 * scale.log()).sum(-1)
 
 
-def diagonal_normal_log_prob(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """log N(z; loc, diag scale^2), summed over the last dimension."""
+def diagonal_normal_log_prob(loc: torch.Tensor, scale: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """log N(z; loc, diag scale^2), summed over the last dimension (parameters first, value last)."""
     return (-0.5 * ((z - loc) / scale).pow(2) - scale.log() - 0.5 * LOG_2PI).sum(-1)
 
 
@@ -129,7 +130,7 @@ def elbo(
         kl = gaussian_kl_to_standard(loc, scale)
     else:
         log_prior = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)
-        kl = diagonal_normal_log_prob(z, loc, scale) - log_prior
+        kl = diagonal_normal_log_prob(loc, scale, z) - log_prior
     return ELBOTerms(reconstruction, kl, reconstruction - beta * kl)
 
 
@@ -165,7 +166,7 @@ def log_importance_weights(
         logits = decoder(z.flatten(0, 1))  # (n * B, ...)
         log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
         log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
-        chunks.append(log_px_z + log_pz - diagonal_normal_log_prob(z, loc, scale))  # (n, B)
+        chunks.append(log_px_z + log_pz - diagonal_normal_log_prob(loc, scale, z))  # (n, B)
     return torch.cat(chunks)  # (k, B)
 
 
