@@ -19,6 +19,7 @@ import platform
 import random
 from pathlib import Path
 
+import pyro
 import torch
 
 from .budgets import BUDGETS, Budget
@@ -57,12 +58,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, torch (CPU and CUDA) and Pyro; return a CPU generator seeded alike."""
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    try:
-        import pyro
-
-        pyro.set_rng_seed(seed)
-    except ImportError:  # pragma: no cover - pyro is a dependency, but seeding must not need it
-        pass
+    pyro.set_rng_seed(seed)
     return torch.Generator().manual_seed(seed)
 
 
