@@ -25,7 +25,6 @@ import vaelib
 from vaelib.published import PYRO_TUTORIAL_EARLY_TEST_ELBO
 
 
-
 class PerItemImages(Dataset):
     """The stand-in digits served the way torchvision serves MNIST: uint8 -> PIL -> ToTensor per item."""
 

@@ -58,7 +58,7 @@ def test_every_chapter_has_a_table_and_reads_it_in_its_setup_cell():
         source = "".join(setup[0]["source"])
         call = f'SETTINGS = vaelib.chapter_settings("{path.stem}", BUDGET)'
         assert call in source, f"{path.name}: the setup cell must read its table with {call}"
-        assert "vaelib.smoke_mode()" in source and "vaelib.pick_device()" in source, f"{path.name}: smoke switch, device"
+        assert "vaelib.smoke_mode()" in source and "vaelib.pick_device()" in source, path.name
         assert "hide-input" in setup[0]["metadata"]["tags"], f"{path.name}: the setup cell is folded on the page"
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from pyro import poutine
 from pyro.infer import Trace_ELBO, TraceMeanField_ELBO
-from torch.distributions import Bernoulli, MultivariateNormal, Normal, kl_divergence
+from torch.distributions import Bernoulli, Normal, kl_divergence
 
 import vaelib
 from vaelib.losses import LOG_2PI
