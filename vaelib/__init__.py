@@ -42,6 +42,7 @@ from .train import (
     evaluate_svi,
     fit,
     fit_svi,
+    kl_weight,
     progress_bar,
 )
 
@@ -84,6 +85,7 @@ __all__ = [
     "gaussian_log_likelihood",
     "hardware_name",
     "iwae_bound",
+    "kl_weight",
     "load_checkpoint",
     "load_mnist",
     "load_record",

@@ -25,7 +25,6 @@ import inspect
 import math
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -407,15 +406,30 @@ def _clear_grads(params) -> None:
         p.grad = None
 
 
-def _loss_is_finite_unvalidated(svi: SVI, x: torch.Tensor) -> bool:
-    """Whether the loss at ``x`` is finite once validation is off: tells a NaN that Pyro's validation
-    caught apart from other invalid input. Runs only after an error, never per step."""
+def _nan_in_traces(vae: PyroVAE, x: torch.Tensor) -> bool:
+    """Whether any distribution in the guide and model at ``x`` has a NaN or infinite parameter or value.
+
+    Tells a NaN that Pyro's validation refused apart from other invalid values (a negative scale,
+    grey pixels): a check on the values, not on the text of Pyro's message. Runs with validation
+    off and only after an error, never per step.
+    """
     try:
-        with pyro.validation_enabled(False), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pyro warns "Encountered NaN"; the error below says more
-            return math.isfinite(svi.evaluate_loss(x))
+        with torch.no_grad(), pyro.validation_enabled(False):
+            guide = poutine.trace(vae.guide).get_trace(x)
+            model = poutine.trace(poutine.replay(vae.model, trace=guide)).get_trace(x)
+        for trace in (guide, model):
+            for site in trace.nodes.values():
+                if site["type"] != "sample":
+                    continue
+                fn = site["fn"]
+                while hasattr(fn, "base_dist"):  # Independent, Expanded, Masked ...
+                    fn = fn.base_dist
+                values = [site["value"], *(getattr(fn, name, None) for name in getattr(fn, "arg_constraints", {}))]
+                if any(isinstance(v, torch.Tensor) and not torch.isfinite(v).all() for v in values):
+                    return True
     except Exception:  # any failure here means we cannot tell, so the first error stands
-        return True
+        return False
+    return False
 
 
 def _svi_step(svi: SVI, vae: PyroVAE, x: torch.Tensor, where: str) -> float:
@@ -430,8 +444,8 @@ def _svi_step(svi: SVI, vae: PyroVAE, x: torch.Tensor, where: str) -> float:
             loss = svi.loss_and_grads(svi.model, svi.guide, x)  # negative ELBO summed over the batch
     except ValueError as err:  # Pyro's validation refused a value before any update
         _clear_grads(vae.parameters())
-        if _loss_is_finite_unvalidated(svi, x):
-            raise  # not a NaN (e.g. a custom guide's invalid parameters): Pyro's message stands
+        if not _nan_in_traces(vae, x):
+            raise  # not a NaN (e.g. a custom guide's negative scale): Pyro's message stands
         if _non_finite_parameters(vae):
             raise _non_finite_error(vae, where, math.nan, math.nan) from err
         first_line = (str(err).splitlines() or [type(err).__name__])[0]
