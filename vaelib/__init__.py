@@ -60,6 +60,7 @@ from .train import (
     evaluate_svi,
     fit,
     fit_svi,
+    kl_weight,
     progress_bar,
 )
 
@@ -98,6 +99,7 @@ __all__ = [
     "IMAGE_SHAPE",
     "ImageData",
     "iwae_bound",
+    "kl_weight",
     "LinearGaussian",
     "load_checkpoint",
     "load_mnist",

@@ -4,7 +4,8 @@ Every chapter reads these in its setup cell, so one environment variable turns a
 notebook from a full training run into a seconds-long smoke test:
 
 * ``VAE_BOOK_SMOKE=1`` -> smoke mode (tiny data, one or two epochs). When the
-  variable is unset, smoke mode is on exactly when ``CI`` is set.
+  variable is unset, smoke mode is on exactly when ``CI`` is set to anything but a false
+  value (``CI=false`` or ``CI=0`` leaves it off).
 * ``VAE_BOOK_DATA=/path`` -> where MNIST lives or is downloaded to.
 * ``VAE_BOOK_BUDGET=cpu|full`` -> the budget of a real (non-smoke) run, when the automatic
   choice (full with CUDA, else cpu) is not wanted: e.g. a full run on a CPU overnight.
@@ -14,6 +15,7 @@ Nothing here runs at import time; each function reads the environment when calle
 
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 import random
@@ -38,8 +40,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 def smoke_mode() -> bool:
     """Whether to run in smoke mode (``VAE_BOOK_SMOKE``; defaults to on under CI)."""
     raw = os.environ.get(SMOKE_ENV)
-    if raw is None:
-        return bool(os.environ.get(CI_ENV))
+    if raw is None:  # CI services set CI=true (or 1, or their name); CI=false means "not CI"
+        return os.environ.get(CI_ENV, "").strip().lower() not in _FALSE
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -56,6 +58,11 @@ def pick_device() -> torch.device:
 
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, torch (CPU and CUDA) and Pyro; return a CPU generator seeded alike."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a whole number, got {seed!r} ({type(seed).__name__}); e.g. seed_everything(0).")
+    if seed < 0:
+        raise ValueError(f"seed must be 0 or more, got {seed}; e.g. seed_everything(0).")
+    seed = int(seed)
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     pyro.set_rng_seed(seed)
@@ -68,6 +75,11 @@ def check_generator(generator: torch.Generator | None, device: torch.device | st
     torch draws random numbers with a generator only on the generator's own device; a CPU
     generator used for CUDA tensors fails with an error that does not say so.
     """
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator or None, got {type(generator).__name__}; "
+            "make one with torch.Generator().manual_seed(seed)."
+        )
     device = torch.device(device)
     if generator is not None and generator.device.type != device.type:
         raise ValueError(
@@ -77,8 +89,16 @@ def check_generator(generator: torch.Generator | None, device: torch.device | st
 
 
 def data_root() -> Path:
-    """Where MNIST is stored or downloaded to: ``$VAE_BOOK_DATA`` or ``~/.cache/vae-book``."""
+    """Where MNIST is stored or downloaded to: ``$VAE_BOOK_DATA`` or ``~/.cache/vae-book``.
+
+    A value with spaces around the path is an error rather than a folder whose name starts with a
+    space; :func:`~vaelib.data.load_mnist` also refuses a ``VAE_BOOK_DATA`` folder that does not exist.
+    """
     raw = os.environ.get(DATA_ROOT_ENV)
+    if raw and raw != raw.strip():
+        raise ValueError(
+            f"{DATA_ROOT_ENV}={raw!r} has spaces around the path; remove them, e.g. {DATA_ROOT_ENV}={raw.strip()}"
+        )
     return Path(raw).expanduser() if raw else Path.home() / ".cache" / "vae-book"
 
 

@@ -31,6 +31,7 @@ import math
 
 import torch
 
+from . import checks
 from .losses import LOG_2PI, ELBOTerms
 
 
@@ -65,6 +66,9 @@ class LinearGaussian:
     """
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor, noise_std: float):
+        checks.tensor(weight, "weight", floating=True)
+        checks.tensor(bias, "bias", floating=True)
+        checks.real_number(noise_std, "noise_std", positive=True)
         if weight.dim() != 2:
             raise ValueError(f"weight must be a (D, d) matrix, got shape {tuple(weight.shape)}")
         if bias.shape != weight.shape[:1]:
@@ -82,8 +86,14 @@ class LinearGaussian:
         return self.weight.shape[1]
 
     def _check(self, tensor: torch.Tensor, size: int, name: str) -> None:
+        checks.tensor(tensor, name, floating=True)
         if tensor.shape[-1:] != (size,):
             raise ValueError(f"{name} must end in a dimension of size {size}, got shape {tuple(tensor.shape)}")
+        if tensor.dtype != self.weight.dtype or tensor.device != self.weight.device:
+            raise ValueError(
+                f"{name} is {tensor.dtype} on {tensor.device} but the model's weight {self.weight.dtype} on "
+                f"{self.weight.device}; convert with {name}.to(model.weight)."
+            )
 
     def _noise(self, shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
         # Drawn on the generator's device (a CPU generator also serves a CUDA model), then moved.
@@ -98,6 +108,7 @@ class LinearGaussian:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw ``n`` pairs (z, x) from the joint: z (n, d), x (n, D)."""
+        n = checks.whole_number(n, "n")
         z = self._noise((n, self.z_dim), generator)
         x = self.decode(z) + self.noise_std * self._noise((n, self.x_dim), generator)
         return z, x
