@@ -64,9 +64,9 @@ BURDA_IWAE_K50_LL = Published(
 # Kingma et al. (2014), Table 1: semi-supervised MNIST. The test error of M2's classifier q(y|x) and of a
 # neural-network classifier trained on the labelled images alone ("NN"), for N labelled training images.
 _KINGMA_M2_CONDITIONS = (
-    "MNIST; N labelled training images with the classes balanced, the rest of the training images unlabelled; "
-    "M2 alone (no M1 features), its classifier q(y|x) scored on the MNIST test set; the paper's own MLPs, "
-    "optimiser and schedule (Section 4 of the paper); +- over repeated runs where the table gives one"
+    "MNIST; N labelled training images, the other training images unlabelled; M2 alone (no M1 features), its "
+    "classifier q(y|x) scored on the MNIST test set; the paper's own MLPs, optimiser and (much longer) schedule, "
+    "alpha = 0.1 N; the +- is the table's spread over runs, given here only where this book has checked it"
 )
 KINGMA_M2_ERROR = {
     100: Published(
