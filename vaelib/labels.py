@@ -219,6 +219,12 @@ class TwoStreamBatches:
 class CVAE(nn.Module):
     r"""The conditional VAE: model p(z) p(x | y, z), guide q(z | x, y), y always given. Taught in chapter 8.
 
+    Its ELBO bounds the conditional log-likelihood (Sohn et al., 2015, with the label as the condition):
+
+    .. math::
+        \log p_\theta(x \mid y) \ge \mathbb{E}_{q_\phi(z|x,y)}[\log p_\theta(x \mid y, z)]
+        - \mathrm{KL}(q_\phi(z \mid x, y) \,\|\, p(z)).
+
     With ``conditional=False`` the networks receive an all-zero label instead of one-hot(y): the same
     networks then form a plain VAE (the label columns of their first layers multiply zeros), which is
     how chapter 8 compares the two with identical architectures.

@@ -137,7 +137,8 @@ def fit_cvae(
 def m2_loss(
     m2: M2, x_u: torch.Tensor, x_l: torch.Tensor, y_l: torch.Tensor, n_unlabelled: int, n_labelled: int, alpha: float
 ) -> dict[str, torch.Tensor]:
-    r"""The M2 objective :math:`\mathcal{J}^\alpha / N` for one pair of batches, and its parts.
+    r"""The M2 objective :math:`-\mathcal{J}^\alpha / N` (module docstring; Kingma et al., 2014, eqs. 9-10) for one
+    pair of batches, and its parts.
 
     Returns a dict of tensors: ``loss`` (to minimise, nats per training image), ``unlabelled`` and
     ``labelled`` (mean negative ELBOs -U and -L per image of each batch) and ``classification`` (mean
