@@ -6,7 +6,8 @@ Data flows one way: ``data`` (MNIST -> one tensor on the device -> batches by in
 device, seeding) and ``budgets`` (what each mode does, per chapter), ``pyro_vae`` (the same networks
 as a Pyro model/guide), ``gradients`` (score-function and pathwise estimators), ``toy`` (the exact
 linear-Gaussian model), ``analysis`` (codes and active units), ``checkpoints``, ``records``
-(recorded long runs), ``published`` (published numbers with their conditions) and ``exercises``.
+(recorded long runs), ``labels`` and ``semi_supervised`` (chapter 8's label-conditioned models and
+their training loops), ``published`` (published numbers with their conditions) and ``exercises``.
 
 The public API: every function, class and constant a chapter or test needs is importable from
 ``vaelib`` itself, except two namespaces that chapters import whole: ``from vaelib import plots``
@@ -34,6 +35,18 @@ from .data import (
 )
 from .exercises import check_answer
 from .gradients import reparameterization_gradient, score_function_gradient
+from .labels import (
+    CVAE,
+    M2,
+    N_CLASSES,
+    LabelMLPDecoder,
+    LabelMLPEncoder,
+    LabelSplit,
+    MLPClassifier,
+    TwoStreamBatches,
+    one_hot,
+    split_labelled,
+)
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
@@ -50,6 +63,16 @@ from .losses import (
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .pyro_vae import PyroVAE
 from .records import Record, RecordError, load_record, new_record, record_names
+from .semi_supervised import (
+    LabelHistory,
+    classification_error,
+    confusion_matrix,
+    cvae_terms,
+    fit_classifier,
+    fit_cvae,
+    fit_m2,
+    m2_loss,
+)
 from .settings import ENVIRONMENT, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
 from .toy import LinearGaussian
 from .train import (
@@ -78,9 +101,13 @@ __all__ = [
     "check_images",
     "checkpoint_path",
     "CheckpointError",
+    "classification_error",
+    "confusion_matrix",
     "continuous_bernoulli_log_likelihood",
     "ConvDecoder",
     "ConvEncoder",
+    "CVAE",
+    "cvae_terms",
     "data_root",
     "diagonal_normal_log_prob",
     "elbo",
@@ -91,6 +118,9 @@ __all__ = [
     "evaluate",
     "evaluate_svi",
     "fit",
+    "fit_classifier",
+    "fit_cvae",
+    "fit_m2",
     "fit_svi",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
@@ -100,6 +130,10 @@ __all__ = [
     "ImageData",
     "iwae_bound",
     "kl_weight",
+    "LabelHistory",
+    "LabelMLPDecoder",
+    "LabelMLPEncoder",
+    "LabelSplit",
     "LinearGaussian",
     "load_checkpoint",
     "load_mnist",
@@ -107,6 +141,9 @@ __all__ = [
     "load_standin_digits",
     "log_importance_weights",
     "log_mean_exp",
+    "M2",
+    "m2_loss",
+    "MLPClassifier",
     "MLPDecoder",
     "MLPEncoder",
     "MNIST_SOURCE",
@@ -114,9 +151,11 @@ __all__ = [
     "MNISTUnavailableError",
     "MODES",
     "ModeTable",
+    "N_CLASSES",
     "N_PIXELS",
     "new_record",
     "NonFiniteLossError",
+    "one_hot",
     "pick_device",
     "plots",
     "progress_bar",
@@ -132,7 +171,9 @@ __all__ = [
     "seed_everything",
     "SHARED_MODELS",
     "smoke_mode",
+    "split_labelled",
     "StandInDataWarning",
     "TensorBatches",
+    "TwoStreamBatches",
     "VAE",
 ]

@@ -173,6 +173,26 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     gap_samples=(8, 16, 32),  # samples of z per image and step
                 ),
             ),
+            ModeTable(
+                "08_labels",
+                # Every network has chapter 3's sizes (784-400-50). M2 enumerates the ten classes of every
+                # unlabelled image (ten encoder and decoder passes each), so the cpu run trains on a subset of
+                # MNIST, for two label counts and a few epochs; the full run is the paper's sweep of label counts,
+                # sized to about an hour on a 2-core CPU (ten epochs per M2 run: far fewer than the paper's).
+                constants=dict(z_dim=50, hidden=400, lr=1e-3, alpha_fraction=0.1, split_seed=0),  # alpha = 0.1 N
+                rows=dict(
+                    train_size=(512, 10_000, None),  # training images (labelled and unlabelled together)
+                    test_size=(256, None, None),  # test images for errors and ELBOs
+                    batch_size=(64, 128, 256),  # unlabelled images per step; the CVAE's batch
+                    labelled_batch=(20, 50, 100),  # labelled images per step (that stream cycles)
+                    cvae_epochs=(1, 4, 20),  # epochs of the conditional and the unconditional model
+                    label_counts=((50,), (100, 1_000), (100, 600, 1_000, 3_000)),  # labelled images per M2 run
+                    m2_epochs=(1, 2, 10),  # passes over the unlabelled images per M2 run (the paper: many more)
+                    baseline_steps=(50, 400, 2_000),  # Adam steps of the supervised-only classifier
+                    alpha_epochs=(1, 1, 5),  # the exercise's M2 run without the classification term
+                    timing_steps=(2, 5, 20),  # steps timed per stream when measuring enumeration's cost
+                ),
+            ),
         ]
     }
 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Published:
-    """One published figure. Used in chapters 1, 3 and 6 (and the benchmark)."""
+    """One published figure. Used in chapters 1, 3, 6 and 8 (and the benchmark)."""
 
     value: float  # the number as published
     unit: str  # what it is measured in
@@ -58,4 +58,57 @@ BURDA_IWAE_K50_LL = Published(
     conditions="as BURDA_VAE_LL: dynamically binarized MNIST, 1 stochastic layer of 50 units, 2 x 200 tanh units",
     cite="burda2015importance",
     where="Table 1, MNIST, 1 stochastic layer, IWAE, k = 50",
+)
+
+
+# Kingma et al. (2014), Table 1: semi-supervised MNIST. The test error of M2's classifier q(y|x) and of a
+# neural-network classifier trained on the labelled images alone ("NN"), for N labelled training images.
+_KINGMA_M2_CONDITIONS = (
+    "MNIST; N labelled training images, the other training images unlabelled; M2 alone (no M1 features), its "
+    "classifier q(y|x) scored on the MNIST test set; the paper's own MLPs, optimiser and (much longer) schedule, "
+    "alpha = 0.1 N; the +- is the table's spread over runs, given here only where this book has checked it"
+)
+KINGMA_M2_ERROR = {
+    100: Published(
+        11.97,
+        "% test error",
+        "M2 test error with 100 labels (+- 1.71)",
+        _KINGMA_M2_CONDITIONS,
+        "kingma2014semi",
+        "Table 1, row M2, N = 100",
+    ),
+    600: Published(
+        4.94,
+        "% test error",
+        "M2 test error with 600 labels",
+        _KINGMA_M2_CONDITIONS,
+        "kingma2014semi",
+        "Table 1, row M2, N = 600",
+    ),
+    1000: Published(
+        3.60,
+        "% test error",
+        "M2 test error with 1,000 labels",
+        _KINGMA_M2_CONDITIONS,
+        "kingma2014semi",
+        "Table 1, row M2, N = 1000",
+    ),
+    3000: Published(
+        3.92,
+        "% test error",
+        "M2 test error with 3,000 labels",
+        _KINGMA_M2_CONDITIONS,
+        "kingma2014semi",
+        "Table 1, row M2, N = 3000",
+    ),
+}
+KINGMA_M2_ERROR_SPREAD = {100: 1.71}  # the +- of Table 1 that this book has checked against a copy of the paper
+
+KINGMA_M1M2_ERROR_100 = Published(
+    value=3.33,
+    unit="% test error",
+    what="M1+M2 test error with 100 labels (+- 0.14): M2 trained on the latent codes of an M1 VAE",
+    conditions=_KINGMA_M2_CONDITIONS.replace("M2 alone (no M1 features)", "M2 on the codes of a separately trained M1"),
+    cite="kingma2014semi",
+    where="Table 1, row M1+M2, N = 100",
 )

@@ -1,0 +1,242 @@
+r"""Training and scoring the label models of :mod:`vaelib.labels`: CVAE, M2 and the supervised baseline.
+
+M2 trains on two streams at once, so it has its own loop rather than :func:`vaelib.fit_svi`. Each step
+takes an unlabelled batch and a labelled batch and minimises, per image of the training set,
+
+.. math::
+    \frac{1}{N}\mathcal{J}^\alpha = -\frac{N_u}{N}\,\overline{\mathcal{U}(x_u)} - \frac{N_l}{N}\,
+    \overline{\mathcal{L}(x_l, y_l)} + \frac{\alpha}{N}\,\overline{-\log q_\phi(y_l \mid x_l)}
+
+(bars: batch means), an unbiased estimate of Kingma et al. (2014)'s eq. 9 with the classification
+term of their eq. 10. The two ELBO terms are weighted with ``poutine.scale``; gradients come from
+``TraceEnum_ELBO.differentiable_loss`` and one ``torch.optim.Adam`` step updates all three networks, so
+Pyro's global parameter store is not used. Taught in chapter 8.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from pyro import poutine
+from pyro.infer import Trace_ELBO, TraceEnum_ELBO
+
+from .data import ImageData
+from .labels import CVAE, M2, LabelSplit, MLPClassifier
+from .losses import bernoulli_log_likelihood, gaussian_kl_to_standard
+from .train import History, NonFiniteLossError, progress_bar
+
+
+@dataclass
+class LabelHistory(History):
+    """:class:`vaelib.History` plus the test error of the classifier after each epoch. Taught in chapter 8."""
+
+    test_error: list[float] = field(default_factory=list)  # fraction of test images misclassified
+
+
+def _guarded(epoch: int, step: int, compute: Callable, *args):
+    """``compute(*args)``; Pyro's validation refusing NaN parameters becomes a NonFiniteLossError (no update made)."""
+    try:
+        return compute(*args)
+    except ValueError as err:
+        if "Expected parameter" not in str(err):  # e.g. grey pixels for a Bernoulli: not a NaN, not ours
+            raise
+        raise NonFiniteLossError(
+            f"the networks produced NaN or infinite values at epoch {epoch}, step {step} (Pyro: "
+            f"{str(err).splitlines()[0][:160]}); training stopped before this update. Lower the learning rate."
+        ) from err
+
+
+def _check_finite(loss: torch.Tensor, epoch: int, step: int) -> None:
+    if not torch.isfinite(loss):  # one host sync per step, before any update is applied
+        raise NonFiniteLossError(
+            f"the loss is {loss.item()} at epoch {epoch}, step {step}; training stopped before this update, so "
+            "the networks keep their last finite parameters. Lower the learning rate or check the data."
+        )
+
+
+@torch.no_grad()
+def classification_error(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> float:
+    """Fraction of ``data`` whose most probable class under ``classifier`` is wrong. Taught in chapter 8."""
+    was_training = classifier.training
+    classifier.eval()
+    wrong = torch.zeros((), device=data.images.device)
+    for x, y in data.batches(batch_size, shuffle=False):
+        wrong += (classifier(x).argmax(-1) != y).sum()
+    classifier.train(was_training)
+    return wrong.item() / len(data)
+
+
+@torch.no_grad()
+def confusion_matrix(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> torch.Tensor:
+    """(10, 10) counts: row = true class, column = predicted class. Taught in chapter 8."""
+    counts = torch.zeros(classifier.n_classes, classifier.n_classes, dtype=torch.long, device=data.images.device)
+    for x, y in data.batches(batch_size, shuffle=False):
+        pred = classifier(x).argmax(-1)
+        counts.index_put_((y, pred), torch.ones_like(y), accumulate=True)
+    return counts
+
+
+@torch.no_grad()
+def cvae_terms(cvae: CVAE, data: ImageData, batch_size: int = 1000, generator=None) -> dict[str, float]:
+    r"""Mean ELBO, reconstruction term and closed-form KL(q(z|x,y) || p(z)) per image over binary ``data``.
+
+    ELBO = E_q[log p(x|y,z)] - KL, one sample of z per image. Taught in chapter 8.
+    """
+    was_training = cvae.training
+    cvae.eval()
+    rec = kl = torch.zeros((), device=data.images.device)
+    for x, y in data.batches(batch_size, shuffle=False):
+        label = cvae.label_input(y)
+        loc, scale = cvae.encoder(x, label)  # (B, z) each
+        z = loc + scale * torch.randn(loc.shape, device=loc.device, generator=generator)
+        rec = rec + bernoulli_log_likelihood(cvae.decoder(z, label), x).sum()
+        kl = kl + gaussian_kl_to_standard(loc, scale).sum()
+    cvae.train(was_training)
+    rec, kl = rec.item() / len(data), kl.item() / len(data)
+    return {"elbo": rec - kl, "reconstruction": rec, "kl": kl}
+
+
+def fit_cvae(
+    cvae: CVAE,
+    train: ImageData,
+    test: ImageData | None = None,
+    *,
+    epochs: int = 1,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    progress: bool = True,
+) -> History:
+    """Train a :class:`~vaelib.labels.CVAE` on dynamically binarized (x, y) batches; test ELBO per epoch.
+
+    The loss is Pyro's ``Trace_ELBO`` (one sample of z, sampled KL), averaged over the batch. The test
+    ELBO uses the closed-form KL (:func:`cvae_terms`) on ``test``, which should be binary. Taught in chapter 8.
+    """
+    optimizer = torch.optim.Adam(cvae.parameters(), lr=lr)
+    elbo, history = Trace_ELBO(), History()
+    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
+        cvae.train()
+        total, start = torch.zeros((), device=train.images.device), time.perf_counter()
+        for step, (x, y) in enumerate(train.batches(batch_size, binarize=True)):
+            loss = _guarded(epoch, step, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
+            _check_finite(loss, epoch, step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(x)
+        history.seconds.append(time.perf_counter() - start)
+        history.train_elbo.append(-total.item() / len(train))
+        if test is not None:
+            history.test_elbo.append(cvae_terms(cvae, test)["elbo"])
+    return history
+
+
+def m2_loss(
+    m2: M2, x_u: torch.Tensor, x_l: torch.Tensor, y_l: torch.Tensor, n_unlabelled: int, n_labelled: int, alpha: float
+) -> dict[str, torch.Tensor]:
+    r"""The M2 objective :math:`-\mathcal{J}^\alpha / N` (module docstring; Kingma et al., 2014, eqs. 9-10) for one
+    pair of batches, and its parts.
+
+    Returns a dict of tensors: ``loss`` (to minimise, nats per training image), ``unlabelled`` and
+    ``labelled`` (mean negative ELBOs -U and -L per image of each batch) and ``classification`` (mean
+    cross-entropy of q(y|x) on the labelled batch). ``alpha`` is Kingma et al.'s alpha; they use 0.1 N.
+    Taught in chapter 8.
+    """
+    n = n_unlabelled + n_labelled
+    enum_elbo = TraceEnum_ELBO(max_plate_nesting=1)
+    # poutine.scale multiplies every log-density of a batch: here by N_u / (N B_u) and N_l / (N B_l).
+    scale_u, scale_l = n_unlabelled / (n * len(x_u)), n_labelled / (n * len(x_l))
+    unlabelled = enum_elbo.differentiable_loss(
+        poutine.scale(m2.model, scale_u), poutine.scale(m2.enumerated_guide, scale_u), x_u
+    )
+    # y is observed in the labelled batch: nothing to enumerate, so the plain Trace_ELBO does.
+    labelled = Trace_ELBO().differentiable_loss(
+        poutine.scale(m2.model, scale_l), poutine.scale(m2.guide, scale_l), x_l, y_l
+    )
+    classification = F.cross_entropy(m2.classifier(x_l), y_l)  # mean of -log q(y|x) over the labelled batch
+    return {
+        "loss": unlabelled + labelled + alpha / n * classification,
+        "unlabelled": unlabelled.detach() / (scale_u * len(x_u)),
+        "labelled": labelled.detach() / (scale_l * len(x_l)),
+        "classification": classification.detach(),
+    }
+
+
+def fit_m2(
+    m2: M2,
+    split: LabelSplit,
+    test: ImageData | None = None,
+    *,
+    epochs: int = 1,
+    batch_size: int = 256,
+    labelled_batch_size: int = 100,
+    lr: float = 1e-3,
+    alpha: float | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[int, LabelHistory], None] | None = None,
+) -> LabelHistory:
+    """Train M2 on ``split`` (:func:`vaelib.split_labelled`) with Adam; one epoch = one pass over the unlabelled images.
+
+    ``alpha`` defaults to Kingma et al.'s 0.1 N (N = all training images). The history's train ELBO is the
+    mean over the epoch of -(loss without the classification term), nats per image; its test error is
+    that of q(y|x) on ``test``. Taught in chapter 8.
+    """
+    n_u, n_l = len(split.unlabelled), len(split.labelled)
+    alpha = 0.1 * (n_u + n_l) if alpha is None else alpha
+    optimizer = torch.optim.Adam(m2.parameters(), lr=lr)
+    history = LabelHistory()
+    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
+        m2.train()
+        total, steps, start = 0.0, 0, time.perf_counter()
+        for step, (x_u, x_l, y_l) in enumerate(split.batches(batch_size, labelled_batch_size)):
+            parts = _guarded(epoch, step, m2_loss, m2, x_u, x_l, y_l, n_u, n_l, alpha)
+            _check_finite(parts["loss"], epoch, step)
+            optimizer.zero_grad(set_to_none=True)
+            parts["loss"].backward()
+            optimizer.step()
+            total += (n_u * parts["unlabelled"] + n_l * parts["labelled"]).item() / (n_u + n_l)
+            steps += 1
+        history.seconds.append(time.perf_counter() - start)
+        history.train_elbo.append(-total / steps)
+        if test is not None:
+            history.test_error.append(classification_error(m2.classifier, test))
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+    return history
+
+
+def fit_classifier(
+    classifier: MLPClassifier,
+    labelled: ImageData,
+    test: ImageData | None = None,
+    *,
+    steps: int = 1000,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    binarize: bool = True,
+) -> LabelHistory:
+    """The supervised baseline: ``steps`` Adam steps of cross-entropy on the labelled images alone.
+
+    The images are binarized as M2's are, so both classifiers see the same kind of input. The history
+    holds the test error once, after the last step. Taught in chapter 8.
+    """
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
+    history, done, start = LabelHistory(), 0, time.perf_counter()
+    classifier.train()
+    while done < steps:
+        for x, y in labelled.batches(min(batch_size, len(labelled)), binarize=binarize, drop_last=True):
+            loss = F.cross_entropy(classifier(x), y)
+            _check_finite(loss, 1, done)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            done += 1
+            if done == steps:
+                break
+    history.seconds.append(time.perf_counter() - start)
+    if test is not None:
+        history.test_error.append(classification_error(classifier, test))
+    return history
