@@ -36,6 +36,7 @@ def log_aggregate_posterior(z: torch.Tensor, loc: torch.Tensor, scale: torch.Ten
     r"""The exact log q(z) = log (1/N) sum_n N(z; loc_n, diag scale_n^2), in float64, shape (M,).
 
     ``z`` is (M, d); ``loc`` and ``scale`` are the N posteriors (N, d). Costs M x N x d.
+    Hoffman & Johnson (2016); taught in chapter 9.
     """
     z, loc, scale = z.double(), loc.double(), scale.double()
     rows = [torch.logsumexp(pairwise_normal_log_prob(block, loc, scale), -1) for block in z.split(CHUNK)]
@@ -43,7 +44,10 @@ def log_aggregate_posterior(z: torch.Tensor, loc: torch.Tensor, scale: torch.Ten
 
 
 def log_aggregate_marginals(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """The exact log q(z_j) of every coordinate j on its own (the marginals of q(z)), float64, (M, d)."""
+    """The exact log q(z_j) = log (1/N) sum_n N(z_j; loc_nj, scale_nj^2) of every coordinate j, float64, (M, d).
+
+    The marginals of q(z) that the total correlation compares it with (Chen et al., 2018). Chapter 9.
+    """
     columns = [
         log_aggregate_posterior(z[:, j : j + 1], loc[:, j : j + 1], scale[:, j : j + 1]) for j in range(z.shape[1])
     ]
@@ -64,7 +68,7 @@ def minibatch_log_density(
     * ``"mss"`` (minibatch-stratified sampling): weight 1/N on the sample's own posterior and
       weights summing to (N-1)/N on the other M-1; an unbiased estimate of q(z_i) (not of its log).
 
-    Returns (log q(z_i) of shape (M,), log q(z_ij) of shape (M, d)).
+    Returns (log q(z_i) of shape (M,), log q(z_ij) of shape (M, d)). Taught in chapter 9.
     """
     m, n = len(z), dataset_size
     if m < 2 or n < m:
@@ -104,7 +108,8 @@ def elbo_surgery(
     log q(z) of the set (:func:`log_aggregate_posterior`) and ``log_prior(z)``. Returns the means
     ``average_kl`` (of log q(z|x) - log p(z)), ``mutual_information`` (of log q(z|x) - log q(z)),
     ``marginal_kl`` (of log q(z) - log p(z)), and ``log_n`` = log N, the ceiling of the mutual
-    information. The first is the sum of the other two up to rounding.
+    information. The first is the sum of the other two up to rounding (Hoffman & Johnson, 2016).
+    Taught in chapter 9.
     """
     loc, scale = loc.detach(), scale.detach()
     device = generator.device if generator is not None else loc.device
@@ -134,6 +139,7 @@ def linear_gaussian_surgery(model: LinearGaussian, weight: torch.Tensor, scale_t
         \mathrm{KL}(q(z)\,\|\,p) = \tfrac12[\operatorname{tr}(A C A^\top + S) - d - \log\det(A C A^\top + S)].
 
     The exact posterior (A = M^{-1} W^T / sigma^2, S = M^{-1}) gives q(z) = p(z): the marginal KL vanishes.
+    Taught in chapter 9 (the exact check of the ELBO surgery).
     """
     d = model.z_dim
     aggregate = weight @ model.marginal_covariance() @ weight.T + scale_tril @ scale_tril.T  # (d, d)

@@ -49,7 +49,7 @@ def beta_tcvae_terms(
     z ~ q(z|x) with log q(z) and log q(z_j) from minibatch-weighted sampling
     (:func:`vaelib.aggregate.minibatch_log_density`, ``"mws"``). The three terms add up to the
     one-sample KL log q(z|x) - log p(z), so this is the ELBO minus (beta - 1) TC; ``kl`` holds the
-    full one-sample KL, so reconstruction - kl is the plain ELBO. Prior N(0, I).
+    full one-sample KL, so reconstruction - kl is the plain ELBO. Prior N(0, I). Taught in chapter 9.
     """
     loc, scale = encoder(x)  # (B, d)
     z = reparameterize(loc, scale, generator=generator)  # (B, d)
@@ -74,6 +74,7 @@ def total_correlation(
     One code z_n ~ q(z | x_n) per posterior. With ``batch_size`` None, log q(z) and log q(z_j) are
     the exact mixtures over all N (cost N^2 d); with a ``batch_size`` they are minibatch-stratified
     estimates from shuffled batches of that size (Chen et al., 2018), averaged over the batches.
+    Taught in chapter 9.
     """
     device = generator.device if generator is not None else loc.device
     z = loc + scale * torch.randn(loc.shape, generator=generator, device=device).to(loc)
@@ -120,7 +121,8 @@ def mutual_information_gap(codes: torch.Tensor, factors: torch.Tensor, bins: int
 
     Returns ``mig`` (mean over factors), ``gaps`` (K,), the normalised gap of each factor, and
     ``mutual_information`` (d, K), the estimates I(z_j; v_k) in nats. Factors with one value only
-    (entropy 0) are refused. Needs d >= 2.
+    (entropy 0) are refused. Needs d >= 2. The equation is in the module docstring (Chen et al., 2018);
+    taught in chapter 9.
     """
     if codes.dim() != 2 or factors.dim() != 2 or len(codes) != len(factors):
         raise ValueError(

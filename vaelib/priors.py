@@ -64,6 +64,7 @@ def mixture_log_prob(
 
     ``log_weights`` (K,) are the log mixture weights (they must sum to one in probability).
     Computed :data:`ROWS_PER_CHUNK` codes at a time, so a (K, B, d) batch of samples fits in memory.
+    The density of :class:`MixturePrior` and :class:`VampPrior`; taught in chapter 9.
     """
     flat = z.reshape(-1, z.shape[-1])  # (M, d)
     out = [
@@ -212,7 +213,10 @@ def log_importance_weights_with_prior(
 def estimate_log_likelihood_with_prior(
     model: VAE, prior: nn.Module, data: ImageData, k: int, batch_size: int = 100, generator=None
 ) -> float:
-    """Mean L_k per image over ``data`` with ``prior`` (Bernoulli likelihood), in eval mode. Chapter 9."""
+    """Mean L_k = log (1/k) sum_k w_k per image over ``data`` with ``prior`` (Burda et al., 2015), in eval mode.
+
+    The weights come from :func:`log_importance_weights_with_prior` (Bernoulli likelihood). Taught in chapter 9.
+    """
     was_training = model.training
     model.eval()
     total = 0.0
@@ -232,7 +236,10 @@ def _unique(parameters: Iterable[nn.Parameter]) -> list[nn.Parameter]:
 
 @torch.no_grad()
 def evaluate_objective(model: nn.Module, objective: Objective, data: ImageData, batch_size: int = 500) -> dict:
-    """Means per image of reconstruction, kl and reconstruction - kl (the plain ELBO) over ``data``, eval mode."""
+    """Means per image of reconstruction, kl and reconstruction - kl (the plain ELBO) over ``data``, eval mode.
+
+    ``objective`` is as for :func:`fit_with_objective`. Taught in chapter 9.
+    """
     was_training = model.training
     model.eval()
     sums = {"reconstruction": 0.0, "kl": 0.0}
