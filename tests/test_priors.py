@@ -91,3 +91,18 @@ def test_fit_with_objective_trains_prior_and_model_together():
     assert not torch.equal(before, prior.pseudo_logits), "the pseudo-inputs are learned"
     ll = vaelib.estimate_log_likelihood_with_prior(model, prior, data, k=20)
     assert ll >= history.test_elbo[-1] - 2.0 and ll < 0
+
+
+def test_fit_with_objective_stops_before_a_nan_step_and_keeps_the_weights():
+    torch.manual_seed(0)
+    data = ImageData(torch.rand(16, 1, 28, 28), torch.zeros(16, dtype=torch.long), "test")
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    before = [p.detach().clone() for p in model.parameters()]
+
+    def broken(x):
+        terms = vaelib.elbo(model.encoder, model.decoder, x)
+        return vaelib.ELBOTerms(terms.reconstruction, terms.kl, terms.elbo * float("nan"))
+
+    with pytest.raises(vaelib.NonFiniteLossError, match="this update was not applied"):
+        vaelib.fit_with_objective(model, data, broken, epochs=1, batch_size=8, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
