@@ -17,6 +17,13 @@ is touched.
 """
 
 from . import plots, published
+from .aggregate import (
+    elbo_surgery,
+    linear_gaussian_surgery,
+    log_aggregate_marginals,
+    log_aggregate_posterior,
+    minibatch_log_density,
+)
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
 from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
 from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
@@ -33,7 +40,9 @@ from .data import (
     load_mnist,
     load_standin_digits,
 )
+from .disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
 from .exercises import check_answer
+from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .gradients import reparameterization_gradient, score_function_gradient
 from .labels import (
     CVAE,
@@ -61,6 +70,18 @@ from .losses import (
     reparameterize,
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .priors import (
+    MixturePrior,
+    StandardNormalPrior,
+    VampPrior,
+    elbo_with_prior,
+    estimate_log_likelihood_with_prior,
+    evaluate_objective,
+    fit_with_objective,
+    log_importance_weights_with_prior,
+    mixture_log_prob,
+    pairwise_normal_log_prob,
+)
 from .pyro_vae import PyroVAE
 from .records import Record, RecordError, load_record, new_record, record_names
 from .semi_supervised import (
@@ -91,6 +112,7 @@ __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
     "active_units",
     "bernoulli_log_likelihood",
+    "beta_tcvae_terms",
     "Budget",
     "budget",
     "BUDGETS",
@@ -111,17 +133,24 @@ __all__ = [
     "data_root",
     "diagonal_normal_log_prob",
     "elbo",
+    "elbo_surgery",
+    "elbo_with_prior",
     "ELBOTerms",
     "encode",
     "ENVIRONMENT",
     "estimate_log_likelihood",
+    "estimate_log_likelihood_with_prior",
     "evaluate",
+    "evaluate_objective",
     "evaluate_svi",
+    "FACTOR_NAMES",
+    "FactorImages",
     "fit",
     "fit_classifier",
     "fit_cvae",
     "fit_m2",
     "fit_svi",
+    "fit_with_objective",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
     "hardware_name",
@@ -134,15 +163,24 @@ __all__ = [
     "LabelMLPDecoder",
     "LabelMLPEncoder",
     "LabelSplit",
+    "latent_traversal",
+    "linear_gaussian_surgery",
     "LinearGaussian",
     "load_checkpoint",
     "load_mnist",
     "load_record",
     "load_standin_digits",
+    "log_aggregate_marginals",
+    "log_aggregate_posterior",
     "log_importance_weights",
+    "log_importance_weights_with_prior",
     "log_mean_exp",
     "M2",
     "m2_loss",
+    "make_shapes",
+    "minibatch_log_density",
+    "mixture_log_prob",
+    "MixturePrior",
     "MLPClassifier",
     "MLPDecoder",
     "MLPEncoder",
@@ -151,11 +189,13 @@ __all__ = [
     "MNISTUnavailableError",
     "MODES",
     "ModeTable",
+    "mutual_information_gap",
     "N_CLASSES",
     "N_PIXELS",
     "new_record",
     "NonFiniteLossError",
     "one_hot",
+    "pairwise_normal_log_prob",
     "pick_device",
     "plots",
     "progress_bar",
@@ -169,11 +209,15 @@ __all__ = [
     "save_checkpoint",
     "score_function_gradient",
     "seed_everything",
+    "SHAPES",
     "SHARED_MODELS",
     "smoke_mode",
     "split_labelled",
+    "StandardNormalPrior",
     "StandInDataWarning",
     "TensorBatches",
+    "total_correlation",
     "TwoStreamBatches",
     "VAE",
+    "VampPrior",
 ]

@@ -193,6 +193,36 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     timing_steps=(2, 5, 20),  # steps timed per stream when measuring enumeration's cost
                 ),
             ),
+            ModeTable(
+                "09_priors",
+                # Three parts: a 2-D MLP VAE on MNIST (the aggregate posterior drawn), the 784-400-50 VAE
+                # with three priors, and small VAEs on dSprites-like shapes (beta-VAE and beta-TCVAE over
+                # several betas and seeds). Every model is a fresh MLP; all sizes below are per model.
+                constants=dict(
+                    z_dim=50,  # latent size of the prior comparison (the 784-400-50 network of chapter 3)
+                    hidden=400,
+                    lr=1e-3,
+                    shapes_z_dim=10,  # latent size of the disentanglement runs (as in Locatello et al.'s study)
+                    shapes_hidden=256,
+                    betas=(1.0, 4.0, 8.0),  # KL (beta-VAE) or TC (beta-TCVAE) weights; 1 is the plain VAE for both
+                    traversal_span=2.5,  # latent traversals run from -span to +span around a test image's code
+                ),
+                rows=dict(
+                    train_size=(512, 10_000, None),  # MNIST training images of the 2-D and 50-D models
+                    test_size=(256, 2_000, None),
+                    batch_size=(64, 100, 100),  # 100: the batch of Tomczak & Welling's code
+                    map_epochs=(2, 5, 30),  # the 2-D model
+                    epochs=(1, 5, 100),  # each of the three 50-D models
+                    surgery_size=(512, 5_000, 10_000),  # training images the surgery terms are estimated on (N^2 cost)
+                    n_components=(10, 100, 500),  # mixture components and VampPrior pseudo-inputs (the paper: 500)
+                    ll_k=(10, 100, 5_000),  # importance samples per test image for L_K
+                    ll_images=(64, 500, None),  # test images L_K is estimated on
+                    shapes_train=(512, 5_000, 50_000),  # generated training images per disentanglement run
+                    shapes_test=(2_000, 3_000, 10_000),  # images MIG and TC are measured on (fewer bias the MIG)
+                    shapes_epochs=(1, 5, 30),
+                    seeds=(1, 2, 5),  # random seeds per (method, beta)
+                ),
+            ),
         ]
     }
 )

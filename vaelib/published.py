@@ -112,3 +112,35 @@ KINGMA_M1M2_ERROR_100 = Published(
     cite="kingma2014semi",
     where="Table 1, row M1+M2, N = 100",
 )
+
+TOMCZAK_VAMPPRIOR_LL = Published(
+    value=-85.57,
+    unit="nats per image",
+    what="test log-likelihood (negative NLL, 5,000 importance samples) of a VAE with a VampPrior of K = 500",
+    conditions="binary MNIST. The authors' code (github.com/jmtomczak/vae_vampprior; its defaults may differ from "
+    "the table's runs): encoder and decoder of two gated layers of 300 units, 40 latent units, 500 pseudo-inputs, "
+    "batch 100, Adam 5e-4, KL warm-up over 100 epochs, up to 2,000 epochs with early stopping after 50",
+    cite="tomczak2018vae",
+    where="Table 1, VampPrior (K = 500), as quoted by the pythae reproduction (chadebec2022pythae), "
+    "which obtained -85.79",
+)
+
+
+DSPRITES_IMAGES = Published(
+    value=737_280,
+    unit="images",
+    what="size of dSprites: every combination of its factor values exactly once",
+    conditions="64x64 binary images; shape (square, ellipse, heart), 6 scales in [0.5, 1], 40 orientations in "
+    "[0, 2 pi], 32 x and 32 y positions in [0, 1]",
+    cite="matthey2017dsprites",
+    where="the data set's README",
+)
+
+LOCATELLO_MODELS = Published(
+    value=12_000,
+    unit="models (more than)",
+    what="trained models in the large-scale study of unsupervised disentanglement",
+    conditions="six methods and six disentanglement metrics on seven data sets, in one reproducible study",
+    cite="locatello2019challenging",
+    where="abstract",
+)
