@@ -110,7 +110,7 @@ def _check_model_and_data(model, data, name: str, model_name: str = "model") -> 
 
 def _check_vae(model, name: str = "model") -> None:
     if isinstance(model, ImageData):
-        raise TypeError(f"{name} is an ImageData; the model comes first, then the data: fit(model, train).")
+        raise TypeError(f"{name} is an ImageData; the model comes first, then the data: (model, data).")
     checks.module(model, name, ("encoder", "decoder"))
 
 
@@ -278,7 +278,7 @@ def fit(
     _check_vae(model)
     _check_model_and_data(model, train, "train")
     if test is not None:
-        if not isinstance(test, ImageData) and isinstance(test, (int, float)):
+        if isinstance(test, (int, float)):
             raise TypeError(f"test must be an ImageData or None, got {test!r}; pass epochs by name: epochs={test}.")
         _check_model_and_data(model, test, "test")
     _check_loop_options(epochs, batch_size, binarize, history, on_epoch, progress)
