@@ -257,8 +257,7 @@ def log_importance_weights(
     chapter 6 (its ``log_weights`` is the teaching copy, checked against this); used by
     :func:`iwae_bound` and chapters 6 and 7.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a whole number of samples, at least 1; got {k!r}")
+    k = checks.whole_number(k, "k (importance samples)", minimum=1)
     loc, scale = encoder(x)  # (B, z)
     check_generator(generator, loc.device)
     chunks = []
