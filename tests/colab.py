@@ -14,7 +14,7 @@ minutes (torch alone is gigabytes), and a ``--system-site-packages`` venv would 
   what the cell asks for into the venv's own site-packages. pip never uninstalls a distribution that
   lives outside the venv, so a cell that reinstalls one of Colab's packages cannot touch this
   environment: the new copy lands in the venv, where :meth:`Runtime.installed` finds it.
-* :meth:`Runtime.kernel_manager` starts an IPython kernel on that venv's interpreter with
+* :meth:`Runtime.write_kernel_spec` describes an IPython kernel on that venv's interpreter with
   ``google.colab`` imported, as Colab's kernel has it.
 
 The versions are this environment's, not Colab's of the day: the test checks what a chapter needs,
@@ -146,20 +146,19 @@ class Runtime:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "MPLBACKEND")}
         env["VIRTUAL_ENV"] = str(self.root / "venv")
         env["PATH"] = f"{self.python.parent}{os.pathsep}{env.get('PATH', '')}"
+        env["JUPYTER_PATH"] = str(self.root)  # where write_kernel_spec puts the kernel
         return env
 
-    def kernel_manager(self):
-        """A jupyter_client KernelManager for this runtime's kernel (google.colab imported at start)."""
-        from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import KernelManager
+    def write_kernel_spec(self) -> None:
+        """Write the kernel spec :data:`KERNEL_NAME` (this venv's interpreter, google.colab imported) to root/kernels.
 
-        specs = self.root / "kernels"
-        spec = specs / KERNEL_NAME
+        :meth:`environment` puts ``root`` on ``JUPYTER_PATH``, so a client started there finds it by name.
+        """
+        spec = self.root / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True, exist_ok=True)
         argv = [str(self.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         argv.append("--IPKernelApp.exec_lines=import google.colab")
         (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Colab", "language": "python"}))
-        return KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
 
 
 def reinstalled(runtime: Runtime, colab_versions: dict[str, str]) -> dict[str, str]:
@@ -180,6 +179,7 @@ def new_runtime(root: Path, colab_site: Path) -> Runtime:
     (stub / "__init__.py").write_text(GOOGLE_COLAB_STUB)
     runtime.site.mkdir(parents=True, exist_ok=True)
     (runtime.site / "colab.pth").write_text(f"{colab_site}\n{root / 'google-colab'}\n")
+    runtime.write_kernel_spec()
     return runtime
 
 
