@@ -6,9 +6,9 @@ needs an interpreter that sees *only* what Colab has. Installing Colab's package
 minutes (torch alone is gigabytes), and a ``--system-site-packages`` venv would see Pyro. So:
 
 * :func:`build_colab_site` makes a folder of symbolic links to the files of the distributions named
-  in :data:`COLAB_SHIPS`, and of everything they depend on, as installed in this environment (the
-  links take about a second to make and no disk). A top-level folder shared with a distribution
-  outside that set is linked file by file, so nothing else leaks in.
+  in :data:`COLAB_SHIPS`, and of everything they depend on, as installed in this environment (a few
+  seconds, no disk space: it reads every installed distribution's file list). A top-level folder
+  shared with a distribution outside that set is linked file by file, so nothing else leaks in.
 * :func:`new_runtime` makes an empty venv whose ``colab.pth`` puts that folder (and a stub
   ``google.colab``) on ``sys.path``. pip run there sees Colab's packages as installed, and installs
   what the cell asks for into the venv's own site-packages. pip never uninstalls a distribution that
@@ -17,8 +17,8 @@ minutes (torch alone is gigabytes), and a ``--system-site-packages`` venv would 
 * :meth:`Runtime.write_kernel_spec` describes an IPython kernel on that venv's interpreter with
   ``google.colab`` imported, as Colab's kernel has it.
 
-The versions are this environment's, not Colab's of the day: the test checks what a chapter needs,
-not binary compatibility with Colab's builds.
+The versions (and the Python) are this environment's, not Colab's of the day: the test checks what a
+chapter needs, not binary compatibility with Colab's builds.
 """
 
 from __future__ import annotations

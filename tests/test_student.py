@@ -65,9 +65,10 @@ def test_a_student_copy_runs_in_smoke_mode(tmp_path, monkeypatch):
 # nbgrader -----------------------------------------------------------------------------------------
 
 
-def test_nbgrader_source_marks_solutions_tests_and_locked_cells():
-    nb = nbformat.read(GRADED, as_version=4)
-    source = chapters.nbgrader_source(nb, GRADED.name)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_nbgrader_source_marks_solutions_tests_and_locked_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    source = chapters.nbgrader_source(nb, path.name)
     kinds = [c.metadata["nbgrader"] for c in source.cells]
     answers = [c for c, k in zip(source.cells, kinds, strict=True) if k["solution"]]
     tests = [c for c, k in zip(source.cells, kinds, strict=True) if k["grade"]]

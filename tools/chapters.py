@@ -124,7 +124,11 @@ def student_copies(paths: list[Path], out: Path) -> list[Path]:
     written = []
     for path in paths:
         target = out / path.name
-        nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), target)
+        try:
+            copy_ = strip_solutions(nbformat.read(path, as_version=4))
+        except ValueError as error:
+            raise ValueError(f"{path.name}: {error}") from None
+        nbformat.write(copy_, target)
         written.append(target)
     return written
 
@@ -187,8 +191,12 @@ def nbgrader_source(nb: nbformat.NotebookNode, name: str = "notebook") -> nbform
             answer.source = answer.source.rstrip("\n") + "\n" + region
         solution.clear()
 
+    try:
+        roles = solution_roles(nb)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
     inside = False  # between {solution-start} and {solution-end}
-    for index, (cell, role) in enumerate(zip(nb.cells, solution_roles(nb), strict=True)):
+    for index, (cell, role) in enumerate(zip(nb.cells, roles, strict=True)):
         cell = copy.deepcopy(cell)
         tags = cell.metadata.get("tags", [])
         if role in ("start", "end"):
@@ -211,7 +219,10 @@ def nbgrader_source(nb: nbformat.NotebookNode, name: str = "notebook") -> nbform
             answer = cell
         elif cell.cell_type == "code" and "check" in tags:
             if not _CHECK_CALL.search(cell.source):
-                raise ValueError(f"{name}, cell {index}: a check cell that calls no vaelib.check_answer cannot grade")
+                raise ValueError(
+                    f"{name}, cell {index}: a check cell that calls no vaelib.check_answer cannot grade; "
+                    "make it call vaelib.check_answer, or remove its 'check' tag"
+                )
             cell.source = GRADED_CHECK + _CHECK_CALL.sub("_must_pass(", cell.source)
             _nbgrader(cell, unique(f"{label}-check"), grade=True, points=POINTS_PER_CHECK)
         else:
@@ -230,8 +241,9 @@ def nbgrader_sources(paths: list[Path], out: Path) -> list[Path]:
     written = []
     for path in paths:
         target = out / path.stem / path.name
+        source = nbgrader_source(nbformat.read(path, as_version=4), path.name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nbgrader_source(nbformat.read(path, as_version=4), path.name), target)
+        nbformat.write(source, target)
         written.append(target)
     return written
 
@@ -298,6 +310,13 @@ def main(argv: list[str] | None = None) -> None:
     grader.add_argument("out", type=Path, help="the course's source folder (DIR/<chapter>/<chapter>.ipynb)")
     sub.add_parser("localize-citations", help="give every page's citations its own key prefix")
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except ValueError as error:  # a notebook the command cannot handle: say which, and what to do
+        parser.exit(2, f"error: {error}\n")
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "sync-colab":
         for path in sync_colab(toc_chapters()):
             print(f"updated {path.relative_to(ROOT)}")
