@@ -1,5 +1,9 @@
-"""Shared fixtures: small offline data and a writer of tiny, valid MNIST IDX files."""
+"""Shared fixtures: small offline data, a writer of tiny, valid MNIST IDX files, the smoke build of the book."""
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +38,22 @@ def tiny_mnist(tmp_path):
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
         arrays[prefix] = (images, labels)
     return tmp_path, arrays
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE_BUILD = ROOT / "_build" / "smoke"
+
+
+@pytest.fixture(scope="session")
+def smoke_book():
+    """Build the whole book once in smoke mode, strict (-W -n): (result of the build, html folder).
+
+    Shared by the build test (tests/test_build.py) and the browser test (tests/test_browser.py).
+    """
+    shutil.rmtree(SMOKE_BUILD, ignore_errors=True)  # a cached build would hide execution errors
+    env = {**os.environ, "VAE_BOOK_SMOKE": "1"}
+    env.pop("MPLBACKEND", None)  # Agg in the kernels would keep every figure out of the book
+    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    command = [jupyter_book, "build", ".", "--path-output", str(SMOKE_BUILD), "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600)
+    return result, SMOKE_BUILD / "_build" / "html"

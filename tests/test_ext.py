@@ -123,3 +123,37 @@ def test_notebooks_run_again_when_their_inputs_change(tmp_path):
     assert run_stamp(build_tiny_book(book, "b")) == third, "other files do not count"
     shutil.rmtree(book / "_build" / ".jupyter_cache")
     assert run_stamp(build_tiny_book(book, "b")) != third, "a cache deleted by hand means a fresh run"
+
+
+@pytest.mark.slow
+def test_a_figure_without_alt_text_is_named_in_a_build_warning(tmp_path):
+    """_ext/figure_alt.py: the cell whose figure has no alt text is named; metadata alt reaches the <img>."""
+    import nbformat
+
+    book = tmp_path / "book"
+    book.mkdir()
+    ext = Path(__file__).resolve().parents[1] / "_ext"
+    (book / "_config.yml").write_text(
+        f"title: tiny\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: force\n"
+        f"sphinx:\n  local_extensions:\n    figure_alt: {ext}\n"
+    )
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    draw = "import matplotlib.pyplot as plt\nplt.plot([0, 1], [{0}, {1}])\nplt.show()"
+    described = {"mystnb": {"image": {"alt": "A straight line rising from left to right."}}}
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Page"),
+        nbformat.v4.new_code_cell(draw.format(0, 1), metadata=described),
+        nbformat.v4.new_code_cell(draw.format(1, 0)),
+    ]
+    nbformat.write(nb, book / "page.ipynb")
+    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # the inline backend draws the figures
+    result = subprocess.run([jupyter_book, "build", str(book)], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if "alt text" in line]
+    assert len(warnings) == 1, warnings
+    assert "page.ipynb, cell 2 ('import matplotlib.pyplot as plt'): a figure has no alt text" in warnings[0]
+    page = (book / "_build" / "html" / "page.html").read_text()
+    assert 'alt="A straight line rising from left to right."' in page

@@ -1,0 +1,134 @@
+"""The smoke build of the whole book: strict, every page complete, no tracebacks, no library noise.
+
+The build itself is the session fixture ``smoke_book`` (tests/conftest.py), shared with the browser test.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+import vaelib
+from tools import chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = chapters.toc_chapters()
+# The one notice a page may show on stderr: vaelib's warning that the offline stand-in replaces MNIST.
+STAND_IN_NOTICE = re.compile(rf"^\S.*:\d+: {vaelib.StandInDataWarning.__name__}: .*$")
+
+
+def page_of(notebook: Path, html: Path) -> Path:
+    return html / notebook.relative_to(ROOT).with_suffix(".html")
+
+
+def colab_link(notebook: Path) -> str:
+    """The address the page's Colab launch button must open: this notebook, on the configured branch."""
+    url, branch = chapters.repository()
+    repository = url.removeprefix("https://github.com/").rstrip("/")
+    notebook = notebook.relative_to(ROOT).as_posix()
+    return f"https://colab.research.google.com/github/{repository}/blob/{branch}/{notebook}"
+
+
+def first_line(cell) -> str:
+    source = cell.select_one("div.cell_input") if cell is not None else None
+    return source.get_text().strip().splitlines()[0][:60] if source and source.get_text().strip() else "?"
+
+
+def unexpected_errors(soup: BeautifulSoup) -> list[str]:
+    """Tracebacks on a built page that are not in a cell tagged raises-exception."""
+    found = []
+    for output in soup.select("div.cell_output"):
+        if "Traceback" not in output.get_text():
+            continue
+        cell = output.find_parent("div", class_="cell")
+        if cell is None or "tag_raises-exception" not in cell.get("class", []):
+            found.append(output.get_text()[:300])
+    return found
+
+
+def without_stand_in_notice(text: str) -> str:
+    """``text`` less the stand-in notice (its warning line and the source line the warnings module adds)."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if STAND_IN_NOTICE.match(line):
+            skipping = True
+        elif not (skipping and line.startswith("  ")):
+            skipping = False
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def library_noise(soup: BeautifulSoup) -> list[str]:
+    """Each rendered stderr output other than the stand-in notice, with the first line of its cell."""
+    found = []
+    for output in soup.select("div.cell_output .output.stderr"):
+        rest = without_stand_in_notice(output.get_text())
+        if rest:
+            found.append(f"cell {first_line(output.find_parent('div', class_='cell'))!r}: {rest[:400]}")
+    return found
+
+
+def failed_checks(soup: BeautifulSoup) -> list[str]:
+    """Exercise check cells whose output does not say the book's solution is correct."""
+    found = []
+    for cell in soup.select("div.cell.tag_check"):
+        printed = " ".join(o.get_text() for o in cell.select("div.cell_output"))
+        if "correct." not in printed or "not yet" in printed or "not answered" in printed:
+            found.append(f"{first_line(cell)!r}: {printed.strip()[:200]!r}")
+    return found
+
+
+def test_stderr_is_checked_for_noise_but_the_stand_in_notice_may_show():
+    notice = (
+        "/tmp/ipykernel_1/2.py:1: StandInDataWarning: MNIST is not available (no network); using the stand-in\n"
+        "  train = vaelib.load_mnist(train=True)\n"
+    )
+    assert without_stand_in_notice(notice) == ""
+    noise = "/venv/lib/python3.11/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found.\n  from x import y\n"
+    assert without_stand_in_notice(notice + noise) == noise.strip()
+
+
+def test_book_builds_without_warnings(smoke_book):
+    """Warnings are errors and every reference must resolve; every chapter page exists without tracebacks."""
+    result, html = smoke_book
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    for path in CHAPTERS:
+        page = page_of(path, html)
+        assert page.exists(), f"{page} was not built"
+        text = page.read_text()
+        assert "<img" in text, f"{page.name} shows no figure: did the kernels draw inline?"
+        assert colab_link(path) in text, f"{page.name} has no Colab button for its notebook"
+        assert not re.search(r"epochs:\s+0%\|", text), f"{page.name} lists a progress bar's every state"
+        assert not unexpected_errors(BeautifulSoup(text, "html.parser")), f"{page.name} shows an error"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_pages_show_no_library_noise(smoke_book, path):
+    """A page shows no library warning (or other stderr) except the offline stand-in's notice."""
+    _, html = smoke_book
+    page = page_of(path, html)
+    assert page.exists(), f"{page} was not built"
+    noise = library_noise(BeautifulSoup(page.read_text(), "html.parser"))
+    assert not noise, f"{page.name} shows library output on stderr:\n" + "\n".join(noise)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_solution_passes_its_check(smoke_book, path):
+    """In the book the solutions run before the checks: every check must print that the answer is correct."""
+    _, html = smoke_book
+    page = page_of(path, html)
+    assert page.exists(), f"{page} was not built"
+    failed = failed_checks(BeautifulSoup(page.read_text(), "html.parser"))
+    assert not failed, f"{page.name}: these checks do not accept the book's own solution:\n" + "\n".join(failed)
+
+
+def test_evaluation_page_shows_the_recorded_full_run(smoke_book):
+    """A smoke build shows chapter 6's recorded full-budget rows beside its own short run."""
+    _, html = smoke_book
+    soup = BeautifulSoup((html / "chapters" / "06_evaluation.html").read_text(), "html.parser")
+    outputs = "\n".join(output.get_text() for output in soup.select("div.cell_output"))
+    record = vaelib.load_record("evaluation_full")
+    assert "No recorded full-budget run" not in outputs
+    assert f"recorded run: full budget, {record['date']}" in outputs
+    assert all(f"{row['ll']:.2f}" in outputs for row in record["results"]["table"])
