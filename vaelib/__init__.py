@@ -1,6 +1,7 @@
 """vaelib: the small library behind the VAE book.
 
-data -> models -> losses -> train -> plots, plus the Pyro wrapper, checkpoints and recorded results.
+data -> models -> losses -> train -> plots, plus the Pyro wrapper, checkpoints, recorded results and the
+export of a decoder to the book's web pages.
 Importing it does no work: no data is loaded and no device is touched.
 """
 
@@ -19,6 +20,7 @@ from .data import (
     load_standin_digits,
 )
 from .exercises import check_answer
+from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
@@ -49,8 +51,10 @@ __all__ = [
     "active_units",
     "check_answer",
     "continuous_bernoulli_log_likelihood",
+    "decoder_onnx_bytes",
     "estimate_log_likelihood",
     "encode",
+    "export_decoder_onnx",
     "IMAGE_SHAPE",
     "N_PIXELS",
     "VAE",
@@ -61,6 +65,7 @@ __all__ = [
     "ELBOTerms",
     "History",
     "ImageData",
+    "LatentMap",
     "MLPDecoder",
     "MLPEncoder",
     "MNISTFileError",
