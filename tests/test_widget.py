@@ -298,7 +298,9 @@ def wait_until_drawn(page, index: int) -> list[float]:
     return [float(v) for v in drawn.split()]
 
 
-def require_browser():
+@pytest.fixture
+def chromium_ready():
+    """Skip (fail in CI, where VAE_BOOK_REQUIRE_BROWSER is set) when headless Chromium cannot run."""
     missing = browser.missing_requirements()
     if missing:
         if os.environ.get("VAE_BOOK_REQUIRE_BROWSER"):
@@ -437,8 +439,9 @@ def check_overlay(page) -> None:
     assert page.evaluate(coloured) == 0
 
 
-def test_widget_draws_what_the_pytorch_decoder_draws(tiny_book):
-    require_browser()
+def test_widget_draws_what_the_pytorch_decoder_draws(chromium_ready, tiny_book):
+    """Clicks, a drag, a tap and keys; each digit is checked (see the module docstring). Chromium is
+    checked first, so nothing is built where it is missing."""
     from playwright.sync_api import sync_playwright
 
     folder, html = tiny_book
@@ -487,8 +490,7 @@ def shots_folder() -> Path:
     return folder
 
 
-def test_without_javascript_or_served_as_a_file_the_note_explains(tiny_book):
-    require_browser()
+def test_without_javascript_or_served_as_a_file_the_note_explains(chromium_ready, tiny_book):
     from playwright.sync_api import sync_playwright
 
     _, html = tiny_book
@@ -501,7 +503,7 @@ def test_without_javascript_or_served_as_a_file_the_note_explains(tiny_book):
         context, page, log = open_page(chromium, (html / "maps.html").as_uri())
         page.wait_for_function("document.querySelector('.vae-latent-map').dataset.state === 'failed'")
         assert "opened as a file" in page.locator(".vae-latent-map-note").first.inner_text()
-        assert not [e for e in log["errors"] if "latent" in e.lower()], log["errors"]
+        assert not log["errors"] and not log["refused"], log
         context.close()
         chromium.close()
 

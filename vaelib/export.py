@@ -66,6 +66,12 @@ def decoder_onnx_bytes(decoder: nn.Module, z_dim: int | None = None) -> bytes:
     ``decoder`` maps (B, z_dim) to logits (B, 1, 28, 28); ``z_dim`` defaults to ``decoder.z_dim``.
     """
     z_dim = _latent_size(decoder, z_dim)
+    try:
+        import onnxscript  # noqa: F401  (torch.onnx's exporter builds the graph with it)
+    except ImportError as err:
+        raise ImportError(
+            "exporting a decoder needs the onnx and onnxscript packages: pip install onnx onnxscript"
+        ) from err
     model = _Probabilities(copy.deepcopy(decoder)).cpu().float().eval()  # the caller's module stays put
     probe = torch.zeros(4, z_dim)
     with torch.no_grad():
