@@ -1,17 +1,17 @@
 """Sphinx extension: live latent maps, a decoder running in the reader's browser.
 
-A notebook cell that shows a ``vaelib.LatentMap`` leaves two things in its output: a small HTML
-placeholder (``<div class="vae-latent-map" data-latent-map="ID">`` holding a note) and, under the
-MIME type below, the exported decoder (ONNX, base64) with the data the map draws. Only the HTML
-reaches the page. This extension
+A notebook cell that shows a ``vaelib.LatentMap`` leaves an HTML output: a placeholder
+(``<div class="vae-latent-map" data-latent-map="ID">`` holding a note) and inside it, as
+``<script type="application/json" class="vae-latent-map-data">``, the exported decoder (ONNX,
+base64) with the data the map draws. This extension
 
-* notes which pages hold a placeholder (``doctree-read``);
-* adds ``static/latent_map.js`` and ``static/latent_map.css`` to those pages only;
+* takes that JSON out of the page while Sphinx reads it (``doctree-read``), so the page stays small,
+  and keeps it in Sphinx's environment, which is saved with the build (a notebook whose outputs
+  come from the execution cache brings its map along, and never another build's);
+* adds ``static/latent_map.js`` and ``static/latent_map.css`` to the pages that hold a map;
 * after the build, writes each map's model and data into ``_static/latent_maps/ID.onnx`` and
-  ``ID.json``, taken from the executed notebook that myst-nb keeps in its output folder (so a
-  notebook served from the execution cache still gets its files, and never another build's);
-* copies the wasm-only build of onnxruntime-web from ``node_modules`` into
-  ``_static/onnxruntime-web/`` (two files: the ES module with its glue code, and the .wasm).
+  ``ID.json``, and copies the wasm-only build of onnxruntime-web from ``node_modules`` into
+  ``_static/onnxruntime-web/`` (two files: the ES module with its loader, and the .wasm).
 
 Without ``node_modules/onnxruntime-web`` (``npm ci`` skipped) the build goes on, says so once,
 and the pages keep the static figure with a note that says why the live map is missing. Nothing is
@@ -30,8 +30,9 @@ from docutils import nodes
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
-MIME_TYPE = "application/vnd.vae-book.latent-map+json"  # the same string as vaelib.export.MIME_TYPE
 PLACEHOLDER = re.compile(r'data-latent-map="([0-9a-f]{8,64})"')
+# The class is vaelib.export.DATA_CLASS.
+DATA = re.compile(r'<script type="application/json" class="vae-latent-map-data">(.*?)</script>', re.DOTALL)
 STATIC = Path(__file__).parent / "static"
 SCRIPT, STYLE = "latent_map.js", "latent_map.css"
 RUNTIME_DIR = "onnxruntime-web"  # under _static/
@@ -63,16 +64,31 @@ def _add_static_path(app) -> None:
         )
 
 
-def _find_placeholders(app, doctree) -> None:
-    ids = []
-    for node in doctree.findall(nodes.raw):
-        if "html" in node.get("format", "").split():
-            ids += PLACEHOLDER.findall(node.astext())
-    maps = app.env.__dict__.setdefault("latent_maps", {})
-    if ids:
-        maps[app.env.docname] = sorted(set(ids))
+def take_maps(text: str) -> tuple[str, dict[str, dict]]:
+    """``text`` (HTML) without the maps' JSON, and the maps' payloads by id."""
+    found = {}
+    for match in DATA.finditer(text):
+        payload = json.loads(match.group(1))
+        found[payload["id"]] = payload
+    return DATA.sub("", text), found
+
+
+def _take_maps(app, doctree) -> None:
+    maps = {}
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" not in node.get("format", "").split() or "vae-latent-map" not in node.astext():
+            continue
+        text, found = take_maps(node.astext())
+        for map_id in PLACEHOLDER.findall(text):
+            if map_id not in found:
+                LOGGER.warning("latent_maps: the placeholder of map %s holds no data", map_id, location=node)
+        node.children = [nodes.Text(text)]
+        maps.update(found)
+    store = app.env.__dict__.setdefault("latent_maps", {})
+    if maps:
+        store[app.env.docname] = maps
     else:
-        maps.pop(app.env.docname, None)
+        store.pop(app.env.docname, None)
 
 
 def _purge(app, env, docname) -> None:
@@ -80,8 +96,8 @@ def _purge(app, env, docname) -> None:
 
 
 def _merge(app, env, docnames, other) -> None:
-    maps = env.__dict__.setdefault("latent_maps", {})
-    maps.update({d: ids for d, ids in getattr(other, "latent_maps", {}).items() if d in docnames})
+    store = env.__dict__.setdefault("latent_maps", {})
+    store.update({d: maps for d, maps in getattr(other, "latent_maps", {}).items() if d in docnames})
 
 
 def _add_page_assets(app, pagename, templatename, context, doctree) -> None:
@@ -90,17 +106,6 @@ def _add_page_assets(app, pagename, templatename, context, doctree) -> None:
     app.add_css_file(STYLE)
     # The script finds the runtime through this attribute; empty means "not in this build".
     app.add_js_file(SCRIPT, loading_method="defer", **{"data-runtime": app.env.latent_maps_runtime or ""})
-
-
-def payloads(notebook: Path) -> dict[str, dict]:
-    """The latent-map payloads in an executed notebook's outputs, by id."""
-    found = {}
-    for cell in json.loads(notebook.read_text(encoding="utf8")).get("cells", []):
-        for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get(MIME_TYPE)
-            if isinstance(payload, dict) and "id" in payload:
-                found[payload["id"]] = payload
-    return found
 
 
 def write_map(payload: dict, folder: Path) -> list[Path]:
@@ -126,27 +131,15 @@ def _write_assets(app, exception) -> None:
         (static / RUNTIME_DIR).mkdir(parents=True, exist_ok=True)
         for name in RUNTIME_FILES:  # MIT-licensed; the licence notice heads the .mjs
             shutil.copyfile(runtime_source(app) / name, static / RUNTIME_DIR / name)
-    executed = Path(app.env.mystnb_config.output_folder)
-    for docname, ids in sorted(maps.items()):
-        notebook = executed.joinpath(*docname.split("/")).with_suffix(".ipynb")
-        found = payloads(notebook) if notebook.is_file() else {}
-        for map_id in ids:
-            if map_id in found:
-                write_map(found[map_id], static / MAPS_DIR)
-            else:
-                LOGGER.warning(
-                    "latent_maps: %s shows latent map %s, but %s holds no such output; "
-                    "delete the build folder and build again",
-                    docname,
-                    map_id,
-                    notebook,
-                )
+    for page_maps in maps.values():
+        for payload in page_maps.values():
+            write_map(payload, static / MAPS_DIR)
 
 
 def setup(app):
     app.add_config_value("latent_maps_runtime", "node_modules/onnxruntime-web/dist", "html")
     app.connect("builder-inited", _add_static_path)
-    app.connect("doctree-read", _find_placeholders)
+    app.connect("doctree-read", _take_maps)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("html-page-context", _add_page_assets)

@@ -15,6 +15,7 @@ run in the reader's browser by _ext/static/latent_map.js.
 
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 import os
@@ -151,28 +152,28 @@ def latent_map(overlay_points):
 
 def test_latent_map_output_carries_model_and_overlay(latent_map, overlay_points):
     points, _ = overlay_points
-    bundle = latent_map._repr_mimebundle_()
-    assert f'data-latent-map="{latent_map.id}"' in bundle["text/html"]
-    assert "JavaScript" in bundle["text/html"], "without the widget's script, the note says what is missing"
-    payload = bundle[export.MIME_TYPE]
-    json.dumps(payload)  # a notebook output must be plain JSON
+    text = latent_map._repr_html_()
+    assert f'data-latent-map="{latent_map.id}"' in text
+    assert "JavaScript" in text, "without the widget's script, the note says what is missing"
+    (payload,) = latent_maps.take_maps(text)[1].values()  # the JSON the output carries
+    assert payload == latent_map.payload()
     assert payload["id"] == latent_map.id and payload["format"] == export.FORMAT
+    assert base64.b64decode(payload["model"]) == latent_map.model
     assert payload["grid"]["z"] == pytest.approx(normal_quantile_grid(20)[:20, 0].tolist())
     overlay = payload["points"]
     assert len(overlay["z"]) == len(overlay["labels"]) == 500 and overlay["total"] == 3000
     kept = {tuple(p) for p in np.round(points.numpy().astype(float), 3).tolist()}
     assert all(tuple(p) in kept for p in overlay["z"]), "the overlay holds (rounded) input points"
     assert len(payload["colours"]) == 10
+    assert repr(latent_map).startswith(f"LatentMap({latent_map.id}: decoder as ONNX")
 
 
-def test_extension_finds_what_vaelib_writes(latent_map, tmp_path):
-    assert latent_maps.MIME_TYPE == export.MIME_TYPE
-    assert latent_maps.PLACEHOLDER.findall(latent_map._repr_html_()) == [latent_map.id]
-    output = nbformat.v4.new_output("display_data", data=latent_map._repr_mimebundle_())
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("latent_map", outputs=[output])])
-    nbformat.write(notebook, tmp_path / "executed.ipynb")  # as myst-nb keeps an executed notebook
-    (payload,) = latent_maps.payloads(tmp_path / "executed.ipynb").values()
-    model, data = latent_maps.write_map(payload, tmp_path / "static")
+def test_extension_takes_the_data_out_of_the_page(latent_map, tmp_path):
+    assert export.DATA_CLASS in latent_maps.DATA.pattern
+    text, found = latent_maps.take_maps("<p>before</p>" + latent_map._repr_html_() + "<p>after</p>")
+    assert list(found) == [latent_map.id] and latent_maps.PLACEHOLDER.findall(text) == [latent_map.id]
+    assert len(text) < 1000 and text.startswith("<p>before</p>") and text.endswith("<p>after</p>")
+    model, data = latent_maps.write_map(found[latent_map.id], tmp_path / "static")
     assert model.read_bytes() == latent_map.model and model.name == f"{latent_map.id}.onnx"
     written = json.loads(data.read_text())
     assert "model" not in written and written["model_bytes"] == len(latent_map.model)
@@ -211,7 +212,7 @@ def write_tiny_book(folder: Path) -> None:
             "title": "latent map test",
             "only_build_toc_files": True,
             "exclude_patterns": ["with_runtime", "without_runtime"],
-            "execute": {"execute_notebooks": "cache", "cache": str(folder / ".cache"), "timeout": 600},
+            "execute": {"execute_notebooks": "cache", "cache": str(folder.parent / "cache"), "timeout": 600},
             "sphinx": {
                 "local_extensions": {"latent_maps": str(ROOT / "_ext"), "unique_scripts": str(ROOT / "_ext")},
                 "config": {"latent_maps_runtime": str(runtime)},
@@ -226,7 +227,7 @@ def build_tiny_book(folder: Path, name: str) -> tuple[subprocess.CompletedProces
     env.pop("MPLBACKEND", None)
     jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     command = [jupyter_book, "build", str(folder), "--config", str(folder / f"{name}.yml")]
-    command += ["--path-output", str(folder / name), "--keep-going"]
+    command += ["--path-output", str(folder / name), "-W", "--keep-going"]  # a warning fails the build
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     print(f"tiny book built {name} in {time.perf_counter() - start:.0f} s")
@@ -256,6 +257,7 @@ def test_build_writes_model_data_and_runtime_next_to_the_page(tiny_book):
     page = (html / "maps.html").read_text()
     ids = latent_maps.PLACEHOLDER.findall(page)
     assert len(ids) == 2, "two maps on the page"
+    assert export.DATA_CLASS not in page and len(page) < 200_000, "the model is beside the page, not in it"
     static = html / "_static"
     for map_id in ids:
         data = json.loads((static / latent_maps.MAPS_DIR / f"{map_id}.json").read_text())
@@ -514,6 +516,11 @@ def test_book_builds_without_onnxruntime_web_and_says_why(tiny_book_source):
     assert "lacks ort.wasm.bundle.min.mjs" in result.stdout + result.stderr, "the build says what is missing"
     page = (html / "maps.html").read_text()
     assert 'data-runtime=""' in page and not (html / "_static" / latent_maps.RUNTIME_DIR).exists()
+    assert (
+        "Using cached notebook" in result.stdout + result.stderr or not (RUNTIME / "ort.wasm.bundle.min.mjs").exists()
+    )
+    for map_id in latent_maps.PLACEHOLDER.findall(page):  # outputs from the execution cache bring their maps
+        assert (html / "_static" / latent_maps.MAPS_DIR / f"{map_id}.onnx").is_file()
     missing = browser.missing_requirements()
     if missing:
         return

@@ -12,8 +12,9 @@ its running statistics and the caller's module is left as it was.
 :class:`LatentMap` bundles such a model with what the widget of ``_ext/latent_maps.py`` draws: the
 Normal-quantile grid of Kingma & Welling (2013), Fig. 4 (as in :func:`vaelib.plots.latent_manifold`),
 and optionally the posterior means of test images coloured by digit. Shown in a notebook it is a
-short note; in the built book the extension writes the model next to the page and the widget runs it
-in the reader's browser with onnxruntime-web.
+short note (its HTML output also carries the model, as inert JSON); in the built book the extension
+moves the model out of the page into a file beside it, and the widget runs it in the reader's
+browser with onnxruntime-web.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ import torch.nn as nn
 from .data import IMAGE_SHAPE
 from .plots import normal_quantile_grid
 
-MIME_TYPE = "application/vnd.vae-book.latent-map+json"  # _ext/latent_maps.py looks for this output
+# The payload travels inside the HTML output, as <script type="application/json" class=DATA_CLASS>:
+# _ext/latent_maps.py takes it out of the page while Sphinx reads it. (Output metadata would not reach
+# Sphinx for a notebook served from the execution cache, and a MIME type of its own makes myst-nb warn.)
+DATA_CLASS = "vae-latent-map-data"
 INPUT_NAME, OUTPUT_NAME = "z", "probs"  # names of the ONNX model's input and output
 FORMAT = 1  # version of the payload below; the widget refuses others
 
@@ -181,16 +185,15 @@ class LatentMap:
         )
 
     def _repr_html_(self) -> str:
-        # The widget's script replaces this note on the book's pages; elsewhere (no script) it stays.
+        # On the book's pages the widget's script replaces the note; elsewhere (no script) it stays.
         note = (
             "An interactive version of this map runs on the book's web pages: move a point in the latent "
             "space and the decoder draws its digit. It needs JavaScript; here the static figure above "
             "shows the same decoder."
         )
+        data = json.dumps(self.payload(), separators=(",", ":")).replace("</", "<\\/")  # inert inside <script>
         return (
             f'<div class="vae-latent-map" data-latent-map="{self.id}" data-format="{FORMAT}">'
-            f'<p class="vae-latent-map-note">{html.escape(note)}</p></div>'
+            f'<p class="vae-latent-map-note">{html.escape(note)}</p>'
+            f'<script type="application/json" class="{DATA_CLASS}">{data}</script></div>'
         )
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {"text/plain": repr(self), "text/html": self._repr_html_(), MIME_TYPE: self.payload()}
