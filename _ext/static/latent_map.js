@@ -226,7 +226,7 @@
           context.fillStyle = meta.colours[meta.points.labels[k]];
           context.globalAlpha = 0.85;
           context.beginPath();
-          context.arc(x, y, 3, 0, 2 * Math.PI);
+          context.arc(x, y, 2.5, 0, 2 * Math.PI);
           context.fill();
         });
         context.globalAlpha = 1;
