@@ -14,6 +14,9 @@ The public API: every function, class and constant a chapter or test needs is im
 (figures) and ``from vaelib import published`` (numbers from papers). Each public docstring names
 the chapters that teach or use it. Importing vaelib does no work: no data is loaded and no device
 is touched.
+data -> models -> losses -> train -> plots, plus the Pyro wrapper, checkpoints, recorded results and the
+export of a decoder to the book's web pages.
+Importing it does no work: no data is loaded and no device is touched.
 """
 
 from . import plots, published
@@ -42,6 +45,7 @@ from .data import (
 )
 from .disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
 from .exercises import check_answer
+from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
 from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .gradients import reparameterization_gradient, score_function_gradient
 from .labels import (
@@ -131,6 +135,7 @@ __all__ = [
     "CVAE",
     "cvae_terms",
     "data_root",
+    "decoder_onnx_bytes",
     "diagonal_normal_log_prob",
     "elbo",
     "elbo_surgery",
@@ -143,6 +148,7 @@ __all__ = [
     "evaluate",
     "evaluate_objective",
     "evaluate_svi",
+    "export_decoder_onnx",
     "FACTOR_NAMES",
     "FactorImages",
     "fit",
@@ -164,6 +170,7 @@ __all__ = [
     "LabelMLPEncoder",
     "LabelSplit",
     "latent_traversal",
+    "LatentMap",
     "linear_gaussian_surgery",
     "LinearGaussian",
     "load_checkpoint",
