@@ -63,3 +63,15 @@ def test_readme_names_every_vaelib_module():
     modules = sorted(p.stem for p in (ROOT / "vaelib").glob("*.py") if not p.stem.startswith("_"))
     missing = [m for m in modules if not re.search(rf"\b{m}\b", layout)]
     assert not missing, f"README's Layout does not name these vaelib modules: {missing}"
+
+
+def test_every_public_function_and_class_names_the_chapter_that_teaches_or_uses_it():
+    """d2l's habit: the library says where it is taught, so the reach of a change is visible."""
+    silent = []
+    for name in vaelib.__all__:
+        obj = getattr(vaelib, name)
+        if not callable(obj) or isinstance(obj, type(vaelib)):
+            continue  # constants and the plots/published namespaces
+        if not re.search(r"[Cc]hapters? \d|every chapter", obj.__doc__ or ""):
+            silent.append(name)
+    assert not silent, f"public names whose docstring names no chapter: {silent}"

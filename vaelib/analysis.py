@@ -12,7 +12,10 @@ ACTIVE_UNIT_THRESHOLD = 0.01  # activity A_j above which a latent unit counts as
 
 @torch.no_grad()
 def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-    """Posterior parameters (loc, scale) of q(z|x) for every image in ``data``, each (N, z_dim), in order."""
+    """Posterior parameters (loc, scale) of q(z|x) for every image in ``data``, each (N, z_dim), in order.
+
+    Taught in chapter 3; used in chapters 4, 5, 6, 9.
+    """
     checks.module(encoder, "encoder")
     check_data(data)
     was_training = encoder.training
@@ -32,6 +35,8 @@ def active_units(loc: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) ->
     Unit j is active when A_j = Cov_x(E_{q(z|x)}[z_j]) exceeds ``threshold`` (0.01 in the paper):
     a unit whose posterior mean does not move with x carries no information about x.
     ``loc`` holds the posterior means, (N, z_dim). Returns the count and A, shape (z_dim,).
+
+    Taught in chapter 3; used in chapters 4, 5, 6.
     """
     checks.tensor(loc, "loc", floating=True)
     if loc.dim() != 2 or len(loc) < 2:

@@ -229,7 +229,10 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
 
 
 def chapter_table(chapter: str) -> ModeTable:
-    """The per-mode table of ``chapter`` (a notebook name such as '06_evaluation')."""
+    """The per-mode table of ``chapter`` (a notebook name such as '06_evaluation').
+
+    Taught in chapter 5.
+    """
     if chapter not in CHAPTERS:
         raise KeyError(f"no settings for chapter {chapter!r}; known: {', '.join(CHAPTERS)} (see vaelib/budgets.py)")
     return CHAPTERS[chapter]
@@ -239,6 +242,8 @@ def chapter_settings(chapter: str, budget: Budget | str) -> Any:
     """This chapter's settings in the mode of ``budget`` (a :class:`Budget` or a mode name).
 
     Every chapter's setup cell starts with it: ``SETTINGS = vaelib.chapter_settings("06_evaluation", BUDGET)``.
+
+    Used in every chapter.
     """
     mode = budget.mode if isinstance(budget, Budget) else budget
     return chapter_table(chapter).select(mode)

@@ -22,7 +22,10 @@ from .budgets import MODES
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint could not be loaded; the message says why and what to do."""
+    """A checkpoint could not be loaded; the message says why and what to do.
+
+    Taught in chapter 5.
+    """
 
 
 # Exact types, not subclasses: numpy scalars, np.str_ and IntEnum members subclass these but are
@@ -79,6 +82,8 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **metadata) -> Pat
 
     Metadata that could not be loaded back with ``weights_only=True`` is refused before anything is
     written, and the written file is read back before it replaces ``path``.
+
+    Taught in chapter 3.
     """
     _check_model(model, "save")
     if not isinstance(path, (str, os.PathLike)):
@@ -117,6 +122,8 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location="cpu"
     The tensors are read onto the CPU by default and then copied to wherever ``model`` lives, so a
     checkpoint saved on a GPU loads on a machine without one. The model is left untouched unless
     every tensor matches (name and shape).
+
+    Taught in chapter 5.
     """
     _check_model(model, "load")
     if not isinstance(path, (str, os.PathLike)):

@@ -41,15 +41,24 @@ MNIST_FILES = {
 
 
 class StandInDataWarning(UserWarning):
-    """MNIST could not be loaded, so the offline stand-in is used instead."""
+    """MNIST could not be loaded, so the offline stand-in is used instead.
+
+    Warned in every chapter when the offline stand-in replaces MNIST.
+    """
 
 
 class MNISTFileError(RuntimeError):
-    """A local MNIST file exists but is truncated or corrupt."""
+    """A local MNIST file exists but is truncated or corrupt.
+
+    Raised in every chapter's data loading when a file is damaged.
+    """
 
 
 class MNISTUnavailableError(RuntimeError):
-    """MNIST could not be loaded and the offline stand-in was not allowed."""
+    """MNIST could not be loaded and the offline stand-in was not allowed.
+
+    Raised by load_mnist(allow_standin=False), as in chapter 6's recorded runs: tools/record_run.py relies on it.
+    """
 
 
 @dataclass
@@ -59,6 +68,8 @@ class ImageData:
     ``images`` is float32 in [0, 1] with shape (N, 1, 28, 28); ``labels`` holds integer classes, (N,),
     on the same device. Both are checked when the split is made (:func:`check_images`: one pass
     over the pixels), so the training loops need not check them again per batch.
+
+    Used by every chapter: load_mnist returns one per split.
     """
 
     images: torch.Tensor  # (N, 1, 28, 28), float32 in [0, 1]
@@ -129,6 +140,8 @@ def check_images(x: torch.Tensor) -> None:
 
     Reading the range costs one pass over the pixels and one host sync: it runs where data enter
     vaelib (:class:`ImageData`), not per training step.
+
+    Used by every chapter through load_mnist and ImageData, which call it.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor of images, got {type(x).__name__}; convert with torch.as_tensor.")
@@ -153,6 +166,8 @@ class TensorBatches:
     slices it; a batch is ``images[idx]``, one gather, with no Python per image.
     With ``binarize=True`` each batch is re-sampled as ``x ~ Bernoulli(pixels)``
     (dynamic binarization), so the Bernoulli likelihood sees the binary data it models.
+
+    Used by every chapter that trains: ImageData.batches returns one.
     """
 
     def __init__(
@@ -267,6 +282,8 @@ def load_mnist(
     but truncated or corrupt raises :class:`MNISTFileError` instead: a broken download should be
     repaired, not silently replaced. A ``root`` (or ``VAE_BOOK_DATA``) that does not exist is an
     error too, so a mistyped path is never created and filled.
+
+    Used in every chapter.
     """
     from torchvision.datasets import MNIST
 
@@ -361,6 +378,8 @@ def load_standin_digits(train: bool = True, device: torch.device | str | None = 
 
     The 1,797 images ship with scikit-learn, so this works offline. Every sixth image
     (299 in all) is the test split; the other 1,498 are the training split.
+
+    Used by every chapter through load_mnist when MNIST cannot be had.
     """
     from sklearn.datasets import load_digits
 

@@ -52,7 +52,10 @@ def _mismatch(answer, expected, rtol: float, atol: float) -> str | None:
 
 def check_answer(answer, expected, name: str = "answer", rtol: float = 1e-3, atol: float = 1e-6) -> bool:
     """Print whether ``answer`` matches ``expected`` (numbers or tensors, within tolerance) and, if not,
-    why; return whether it does. Never raises on a student's answer."""
+    why; return whether it does. Never raises on a student's answer.
+
+    Used in every chapter.
+    """
     if answer is None:
         print(f"{name}: not answered yet - replace None with your answer and run this cell again.")
         return False

@@ -68,6 +68,7 @@ def decoder_onnx_bytes(decoder: nn.Module, z_dim: int | None = None) -> bytes:
     """The ONNX model of ``sigmoid(decoder(z))`` as bytes (see the module docstring for its signature).
 
     ``decoder`` maps (B, z_dim) to logits (B, 1, 28, 28); ``z_dim`` defaults to ``decoder.z_dim``.
+    Used in chapter 3 (through LatentMap, for the live map of the 2-D model).
     """
     z_dim = _latent_size(decoder, z_dim)
     try:
@@ -99,6 +100,7 @@ def export_decoder_onnx(decoder: nn.Module, path: str | Path, z_dim: int | None 
     """Write the ONNX model of ``sigmoid(decoder(z))`` to ``path`` and return the path.
 
     The file is written under a temporary name and renamed, so a failed export leaves an older file intact.
+    Used in chapter 3's build (through LatentMap) and by the tests that run the model in onnxruntime.
     """
     content = decoder_onnx_bytes(decoder, z_dim)
     path = Path(path)
@@ -121,6 +123,8 @@ class LatentMap:
     subset, fixed by ``seed``), rounded to three decimals. ``n`` is the size of the decoded
     Normal-quantile grid, at the quantiles ``low`` ... ``high`` of each axis, as in
     :func:`vaelib.plots.latent_manifold`.
+
+    Taught in chapter 3.
     """
 
     def __init__(

@@ -128,6 +128,8 @@ def score_function_gradient(
     Returns:
         ``(grad_loc, grad_scale)``, each of the shape of ``eps``: one estimate per sample.
         Average over the sample dimensions for the n-sample estimator.
+
+    Taught in chapter 2.
     """
     _check_arguments(f, loc, scale, eps, n_samples)
     eps = _noise(loc, eps, n_samples, generator)
@@ -157,6 +159,8 @@ def reparameterization_gradient(
 
     (Kingma & Welling, 2013, Sec. 2.4; Rezende et al., 2014). ``f`` must be differentiable;
     the arguments and the returned shapes are those of :func:`score_function_gradient`.
+
+    Taught in chapter 2.
     """
     _check_arguments(f, loc, scale, eps, n_samples)
     eps = _noise(loc, eps, n_samples, generator)

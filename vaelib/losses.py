@@ -89,6 +89,8 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor, *, validate:
     Computed from logits with ``binary_cross_entropy_with_logits`` (stable for large |l|).
     For grey-scale x in (0, 1) this is a cross-entropy, not a normalised log-likelihood.
     ``validate`` checks that x lies in [0, 1] (outside it the "log-likelihood" can be positive).
+
+    Taught in chapter 1; used in chapters 2, 3, 6, 8.
     """
     _check_pair(logits, x, "logits and data")
     if validate:
@@ -107,6 +109,8 @@ def continuous_bernoulli_log_likelihood(
     not probabilities, so they are on another scale than the Bernoulli's: never compare the two.
     ``validate`` checks that x lies in [0, 1] (torch's own validation is then skipped, so a
     training loop that passes ``validate=False`` pays no host sync for it).
+
+    Taught in chapter 6.
     """
     _check_pair(logits, x, "logits and data")
     if validate:
@@ -120,6 +124,8 @@ def gaussian_log_likelihood(
     r"""log N(x; mean, std^2 I) per example: -||x - mean||^2 / (2 std^2) - D/2 log(2 pi std^2).
 
     ``std`` is the decoder's noise level, a positive number; ``validate`` checks that x is finite.
+
+    Taught in chapter 1.
     """
     _check_pair(mean, x, "mean and data")
     if validate or not isinstance(std, torch.Tensor):  # reading a tensor std would sync the host
@@ -137,6 +143,8 @@ def gaussian_kl_to_standard(loc: torch.Tensor, scale: torch.Tensor, *, validate:
     Kingma & Welling (2013), Appendix B. ``loc`` and ``scale`` (standard deviations, not
     variances) have one shape (or one rank, with size-1 dimensions that broadcast); ``validate``
     checks that the scales are positive.
+
+    Taught in chapter 1; used in chapters 2, 6.
     """
     _check_gaussian(loc, scale)
     if validate:
@@ -151,6 +159,8 @@ def diagonal_normal_log_prob(
 
     ``loc`` and ``scale`` have one shape; ``z`` ends with it (leading sample dimensions broadcast).
     ``validate`` checks that the scales are positive.
+
+    Used in chapters 1 and 6 through elbo (sampled KL) and log_importance_weights.
     """
     _check_gaussian(loc, scale)
     checks.tensor(z, "z", floating=True)
@@ -174,6 +184,8 @@ def reparameterize(
     """z = loc + scale * eps with eps ~ N(0, I): a sample that gradients flow through.
 
     Pass ``eps`` to fix the noise (tests) or a ``generator`` to seed it.
+
+    Taught in chapter 1; used in chapters 2, 6, 9.
     """
     _check_gaussian(loc, scale)
     if eps is None:
@@ -186,7 +198,10 @@ def reparameterize(
 
 @dataclass
 class ELBOTerms:
-    """Per-example terms of the bound, each of shape (B,)."""
+    """Per-example terms of the bound, each of shape (B,).
+
+    Taught in chapter 1 (what vaelib.elbo returns); used in chapters 2, 4 and 6.
+    """
 
     reconstruction: torch.Tensor  # E_q log p(x|z), one-sample estimate
     kl: torch.Tensor  # KL(q(z|x) || p(z)): analytic, or the one-sample log q - log p
@@ -220,6 +235,8 @@ def elbo(
     ``x`` is checked by the likelihood (vaelib's validate it by default; ``fit`` and ``evaluate``
     pass data checked once instead). The KL term does not check the encoder's scales, which
     vaelib's encoders keep positive; a hand-made encoder must too.
+
+    Taught in chapter 1; used in chapters 2, 4, 6, 9.
     """
     if not isinstance(beta, torch.Tensor):  # a tensor beta is not read here: that would sync the host
         checks.real_number(beta, "beta", minimum=0.0)
@@ -273,7 +290,10 @@ def log_importance_weights(
 
 
 def log_mean_exp(log_w: torch.Tensor, dim: int = 0) -> torch.Tensor:
-    """log (1/K) sum_k exp(log_w_k) along ``dim``, computed stably with logsumexp."""
+    """log (1/K) sum_k exp(log_w_k) along ``dim``, computed stably with logsumexp.
+
+    Taught in chapter 6.
+    """
     return torch.logsumexp(log_w, dim=dim) - math.log(log_w.shape[dim])
 
 

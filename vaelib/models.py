@@ -58,7 +58,10 @@ def _check_sizes(z_dim, sizes, name: str, what: str) -> None:
 
 
 class MLPEncoder(nn.Module):
-    """x (B, 1, 28, 28) -> 784 -> hidden -> (loc, scale), each (B, z_dim)."""
+    """x (B, 1, 28, 28) -> 784 -> hidden -> (loc, scale), each (B, z_dim).
+
+    Taught in chapter 3; used in chapter 8.
+    """
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
         super().__init__()
@@ -75,7 +78,10 @@ class MLPEncoder(nn.Module):
 
 
 class MLPDecoder(nn.Module):
-    """z (B, z_dim) -> hidden -> 784 Bernoulli logits, returned as (B, 1, 28, 28)."""
+    """z (B, z_dim) -> hidden -> 784 Bernoulli logits, returned as (B, 1, 28, 28).
+
+    Taught in chapter 3.
+    """
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
         super().__init__()
@@ -107,7 +113,10 @@ def _up(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class ConvEncoder(nn.Module):
-    """x (B, 1, 28, 28) -> (B, c1, 14, 14) -> (B, c2, 7, 7) -> two linear heads (loc, scale)."""
+    """x (B, 1, 28, 28) -> (B, c1, 14, 14) -> (B, c2, 7, 7) -> two linear heads (loc, scale).
+
+    Taught in chapter 4 (through VAE.conv).
+    """
 
     def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
         super().__init__()
@@ -126,7 +135,10 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """z (B, z_dim) -> (B, c2, 7, 7) -> (B, c1, 14, 14) -> logits (B, 1, 28, 28)."""
+    """z (B, z_dim) -> (B, c2, 7, 7) -> (B, c1, 14, 14) -> logits (B, 1, 28, 28).
+
+    Taught in chapter 4 (through VAE.conv).
+    """
 
     def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
         super().__init__()
@@ -145,7 +157,10 @@ class ConvDecoder(nn.Module):
 
 
 class VAE(nn.Module):
-    """An encoder and a decoder that share ``z_dim``; the losses take them apart again."""
+    """An encoder and a decoder that share ``z_dim``; the losses take them apart again.
+
+    Taught in chapter 1; used in chapters 2, 3, 4, 5, 6, 9.
+    """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module):
         super().__init__()

@@ -22,6 +22,8 @@ class PyroVAE(nn.Module):
     binarized batches. ``grey_pixels=True`` lifts that check on the 'obs' site only,
     to reproduce Pyro's tutorial; the log-likelihood of grey pixels is then a
     cross-entropy, not the log-probability of the data.
+
+    Taught in chapter 3; used in chapter 4.
     """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, grey_pixels: bool = False):

@@ -31,7 +31,10 @@ class RunInfo(TypedDict):
 
 
 class Record(TypedDict):
-    """A recorded run of a chapter: what a chapter's ``RECORD`` holds (:func:`new_record`), plus ``run``."""
+    """A recorded run of a chapter: what a chapter's ``RECORD`` holds (:func:`new_record`), plus ``run``.
+
+    The schema of chapter 6's RECORD (and of every recorded chapter).
+    """
 
     chapter: str  # the notebook's name, e.g. "06_evaluation"
     budget: str  # the mode it ran in: "cpu" or "full"
@@ -69,11 +72,17 @@ def new_record(chapter: str, budget: str, device, data: str, settings: dict, res
 
 
 class RecordError(ValueError):
-    """A recorded result is missing, unreadable or incomplete."""
+    """A recorded result is missing, unreadable or incomplete.
+
+    Caught in chapter 6 when no recorded run can be shown.
+    """
 
 
 def record_names() -> list[str]:
-    """The names of the records shipped with vaelib."""
+    """The names of the records shipped with vaelib.
+
+    Used by load_record's messages; chapter 6 shows a recorded run.
+    """
     return sorted(path.stem for path in RECORDS_DIR.glob("*.json"))
 
 
@@ -105,7 +114,10 @@ def check_record(record: object, name: str = "the record", like: dict | None = N
 
 
 def load_record(name: str, like: dict | None = None) -> dict:
-    """The record ``vaelib/recorded/<name>.json`` as a dict, checked by :func:`check_record`."""
+    """The record ``vaelib/recorded/<name>.json`` as a dict, checked by :func:`check_record`.
+
+    Taught in chapter 6; used in chapters 8, 9.
+    """
     path = RECORDS_DIR / f"{name}.json"
     if not path.is_file():
         known = ", ".join(record_names()) or "none"

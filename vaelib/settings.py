@@ -38,7 +38,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def smoke_mode() -> bool:
-    """Whether to run in smoke mode (``VAE_BOOK_SMOKE``; defaults to on under CI)."""
+    """Whether to run in smoke mode (``VAE_BOOK_SMOKE``; defaults to on under CI).
+
+    Used in every chapter.
+    """
     raw = os.environ.get(SMOKE_ENV)
     if raw is None:  # CI services set CI=true (or 1, or their name); CI=false means "not CI"
         return os.environ.get(CI_ENV, "").strip().lower() not in _FALSE
@@ -51,13 +54,19 @@ def smoke_mode() -> bool:
 
 
 def pick_device() -> torch.device:
-    """CUDA when a GPU is usable, else the CPU."""
+    """CUDA when a GPU is usable, else the CPU.
+
+    Used in every chapter.
+    """
     # torch.accelerator may name 'cuda' on a machine without a GPU; ask CUDA itself.
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
-    """Seed Python, torch (CPU and CUDA) and Pyro; return a CPU generator seeded alike."""
+    """Seed Python, torch (CPU and CUDA) and Pyro; return a CPU generator seeded alike.
+
+    Used in every chapter.
+    """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be a whole number, got {seed!r} ({type(seed).__name__}); e.g. seed_everything(0).")
     if seed < 0:
@@ -93,6 +102,8 @@ def data_root() -> Path:
 
     A value with spaces around the path is an error rather than a folder whose name starts with a
     space; :func:`~vaelib.data.load_mnist` also refuses a ``VAE_BOOK_DATA`` folder that does not exist.
+
+    Used by every chapter through load_mnist.
     """
     raw = os.environ.get(DATA_ROOT_ENV)
     if raw and raw != raw.strip():
@@ -104,7 +115,10 @@ def data_root() -> Path:
 
 def budget(smoke: bool | None = None, device: torch.device | str | None = None) -> Budget:
     """The budget for this run: smoke if asked (or under CI); else ``$VAE_BOOK_BUDGET`` when set,
-    full on CUDA, cpu otherwise."""
+    full on CUDA, cpu otherwise.
+
+    Used in every chapter.
+    """
     smoke = smoke_mode() if smoke is None else smoke
     if smoke:
         return BUDGETS["smoke"]
@@ -122,7 +136,10 @@ def budget(smoke: bool | None = None, device: torch.device | str | None = None) 
 
 def hardware_name(device: torch.device | str) -> str:
     """What a run on ``device`` ran on, for records of results: the GPU's name, or the CPU's model
-    and the number of threads torch uses."""
+    and the number of threads torch uses.
+
+    Used in chapter 6's record (through new_record) and by tools/record_run.py.
+    """
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)

@@ -52,17 +52,25 @@ def progress_bar(iterable, desc: str, enabled: bool = True) -> tqdm:
     (``100%|...| 8/8 [00:41<00:00, 5.1s/it]``) among the cell's printed output.
     ``tqdm.auto``'s widget bar is avoided on purpose: a static page can show a widget only by
     loading scripts from a CDN, and without them it shows the bar's first state, "0%".
+
+    Taught in chapter 4.
     """
     return tqdm(iterable, desc=desc, disable=not enabled, file=sys.stdout)
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss or a gradient became NaN or infinite; the update it would have made was not applied."""
+    """The loss or a gradient became NaN or infinite; the update it would have made was not applied.
+
+    Raised by the training loops of chapters 2-6 (fit, fit_svi).
+    """
 
 
 @dataclass
 class History:
-    """Per-epoch record of a run; ELBOs in nats per image (higher is better)."""
+    """Per-epoch record of a run; ELBOs in nats per image (higher is better).
+
+    Taught in chapter 2 (what fit returns); used in chapters 3-6.
+    """
 
     train_elbo: list[float] = field(default_factory=list)  # mean over the epoch's mini-batches
     test_elbo: list[float] = field(default_factory=list)  # on the test split after the epoch
@@ -83,6 +91,7 @@ def kl_weight(progress_epochs: float, beta: float = 1.0, warmup_epochs: float = 
     with ``warmup_epochs=0`` the weight is ``beta`` from the start. :func:`fit` calls it before each
     step with progress = epochs in its history + steps done / steps per epoch, so a run continued
     with ``history=`` continues the schedule.
+    Taught in chapter 6 (KL warm-up, through fit's ``kl_warmup_epochs``); used in chapter 4's warm-up exercise.
     """
     progress = checks.real_number(progress_epochs, "progress_epochs", minimum=0.0)
     beta = checks.real_number(beta, "beta", minimum=0.0)
@@ -187,6 +196,8 @@ def evaluate(
 
     ``binarize=False`` scores the pixels as given; see the module docstring for why
     :func:`evaluate_svi` binarizes by default instead.
+
+    Taught in chapter 2; used in chapters 5, 6.
     """
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
     log_likelihood = _unvalidated(log_likelihood)
@@ -210,6 +221,8 @@ def estimate_log_likelihood(
     """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows.
 
     ``k`` is the number of importance samples per image; ``binarize`` as in :func:`evaluate`.
+
+    Taught in chapter 6.
     """
     k = checks.whole_number(k, "k (importance samples per image)")
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
@@ -274,6 +287,8 @@ def fit(
     plain ELBO (beta = 1), whatever weight was trained with. ``binarize=False`` trains on the pixels
     as given (see the module docstring). Pass ``history`` to continue a run. A NaN or infinite loss
     or gradient stops the run before that update (:class:`NonFiniteLossError`).
+
+    Taught in chapter 2; used in chapters 4, 5, 6.
     """
     _check_vae(model)
     _check_model_and_data(model, train, "train")
@@ -367,6 +382,8 @@ def evaluate_svi(
     ``loss`` is a Pyro ELBO object (default ``Trace_ELBO()``, one sample of z per image). The model
     is scored in eval mode, so batch norm uses its running averages and test images never change them.
     ``binarize=True`` by default because the PyroVAE's Bernoulli refuses grey pixels (module docstring).
+
+    Taught in chapter 3.
     """
     _check_pyro_vae(vae)
     _check_model_and_data(vae, data, "data", "vae")
@@ -488,6 +505,8 @@ def fit_svi(
     ``binarize=True`` by default (module docstring). Each step is ``SVI.step`` with the NaN guard
     between the gradients and the update: a NaN or infinite loss or gradient raises
     :class:`NonFiniteLossError`, and no update is applied.
+
+    Taught in chapter 3.
     """
     _check_pyro_vae(vae)
     _check_model_and_data(vae, train, "train", "vae")
