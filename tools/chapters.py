@@ -314,7 +314,8 @@ def main(argv: list[str] | None = None) -> None:
         out = args.out.expanduser().resolve()
         sources = {path.parent.resolve() for path in toc_chapters()}
         if out in sources:  # the copies would replace the notebooks they are made from, solutions and all
-            parser.error(f"{args.out} holds the chapters themselves; write them elsewhere, e.g. student/")
+            what = "student copies" if args.command == "student-copies" else "nbgrader sources"
+            parser.error(f"{args.out} holds the chapters themselves; write the {what} elsewhere, e.g. student/")
         if out.exists() and not out.is_dir():
             parser.error(f"{args.out} is a file; give a folder for the notebooks, e.g. student/")
     try:
