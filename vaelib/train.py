@@ -119,6 +119,7 @@ def fit(
     history: History | None = None,
     kl_warmup_epochs: float = 0,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
+    objective: Callable[[VAE, torch.Tensor], torch.Tensor] | None = None,
 ) -> History:
     """Maximise the (beta-)ELBO with Adam; returns the per-epoch :class:`History`.
 
@@ -127,7 +128,14 @@ def fit(
     weight linearly from 0 to ``beta`` over that many epochs (KL annealing; Bowman et al., 2016).
     The history records the plain ELBO (beta = 1), whatever weight was trained with.
     Pass ``history`` to continue a run.
+
+    ``objective(model, x)`` replaces the ELBO by another quantity to maximise, one value per example
+    (B,), e.g. the importance-weighted bound of :func:`vaelib.bounds.objective` (chapter 7); the
+    history's ``train_elbo`` then records its mean, and the KL weight (``beta``, warm-up) does not apply.
+    ``test`` is still scored with :func:`evaluate` (a diagonal encoder's ELBO): pass None for other encoders.
     """
+    if objective is not None and (beta != 1.0 or kl_warmup_epochs > 0):
+        raise ValueError("beta and kl_warmup_epochs weight the ELBO's KL term; with objective= there is none to weight")
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = history or History()
     for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
@@ -138,14 +146,20 @@ def fit(
         for step, (x, _) in enumerate(batches):
             progress_in_epochs = len(history.train_elbo) + step / len(batches)
             weight = beta * min(1.0, progress_in_epochs / kl_warmup_epochs) if kl_warmup_epochs > 0 else beta
-            terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
-            loss = -terms.elbo.mean()
+            if objective is None:
+                terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
+                per_example, plain = terms.elbo, terms.reconstruction - terms.kl  # (B,) each
+            else:
+                per_example = plain = objective(model, x)  # (B,)
+                if per_example.shape != (len(x),):
+                    raise ValueError(f"objective returned shape {tuple(per_example.shape)}; it must be ({len(x)},)")
+            loss = -per_example.mean()
             if not torch.isfinite(loss):  # one host sync per step: the price of never stepping on NaN
                 _raise_non_finite(loss, epoch, step)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += (terms.reconstruction - terms.kl).detach().sum()
+            total += plain.detach().sum()
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(total.item() / len(train))
         if test is not None:
