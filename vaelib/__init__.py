@@ -6,17 +6,20 @@ Data flows one way: ``data`` (MNIST -> one tensor on the device -> batches by in
 device, seeding) and ``budgets`` (what each mode does, per chapter), ``pyro_vae`` (the same networks
 as a Pyro model/guide), ``gradients`` (score-function and pathwise estimators), ``toy`` (the exact
 linear-Gaussian model), ``analysis`` (codes and active units), ``checkpoints``, ``records``
-(recorded long runs), ``published`` (published numbers with their conditions) and ``exercises``.
+(recorded long runs), ``published`` (published numbers with their conditions) and ``exercises``;
+for chapter 7, ``encoders`` (full-covariance and flow posteriors) and ``bounds`` (IWAE and DReG
+objectives, gradient SNR, refinement, gaps).
 
 The public API: every function, class and constant a chapter or test needs is importable from
-``vaelib`` itself, except two namespaces that chapters import whole: ``from vaelib import plots``
-(figures) and ``from vaelib import published`` (numbers from papers). Each public docstring names
-the chapters that teach or use it. Importing vaelib does no work: no data is loaded and no device
-is touched.
+``vaelib`` itself, except three namespaces that chapters import whole: ``from vaelib import plots``
+(figures), ``from vaelib import published`` (numbers from papers) and ``from vaelib import bounds``
+(training objectives). Each public docstring names the chapters that teach or use it. Importing
+vaelib does no work: no data is loaded and no device is touched.
 """
 
-from . import plots, published
+from . import bounds, plots, published
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
+from .bounds import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
 from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
 from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from .data import (
@@ -31,6 +34,15 @@ from .data import (
     check_images,
     load_mnist,
     load_standin_digits,
+)
+from .encoders import (
+    FLOWS,
+    FlowEncoder,
+    FullCovarianceEncoder,
+    full_covariance_kl_to_standard,
+    local_params,
+    posterior_mean,
+    rsample_posterior,
 )
 from .exercises import check_answer
 from .gradients import reparameterization_gradient, score_function_gradient
@@ -67,6 +79,7 @@ __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
     "active_units",
     "bernoulli_log_likelihood",
+    "bounds",
     "Budget",
     "budget",
     "BUDGETS",
@@ -91,18 +104,26 @@ __all__ = [
     "evaluate_svi",
     "fit",
     "fit_svi",
+    "FlowEncoder",
+    "FLOWS",
+    "full_covariance_kl_to_standard",
+    "FullCovarianceEncoder",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
+    "gradient_snr",
     "hardware_name",
     "History",
     "IMAGE_SHAPE",
     "ImageData",
+    "inference_gaps",
     "iwae_bound",
+    "iwae_objective",
     "LinearGaussian",
     "load_checkpoint",
     "load_mnist",
     "load_record",
     "load_standin_digits",
+    "local_params",
     "log_importance_weights",
     "log_mean_exp",
     "MLPDecoder",
@@ -117,15 +138,19 @@ __all__ = [
     "NonFiniteLossError",
     "pick_device",
     "plots",
+    "posterior_mean",
     "progress_bar",
     "published",
     "PyroVAE",
     "Record",
     "record_names",
     "RecordError",
+    "refine",
     "reparameterization_gradient",
     "reparameterize",
+    "rsample_posterior",
     "save_checkpoint",
+    "score_bounds",
     "score_function_gradient",
     "seed_everything",
     "SHARED_MODELS",
