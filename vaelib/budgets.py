@@ -200,7 +200,7 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     gap_steps=(50, 300, 500),  # Adam steps for each of them
                     gap_samples=(4, 16, 16),  # samples of z per image and step
                     test_refine_steps=(5, 20, 50),  # refinement steps at test time
-                    snr_k=((1, 5, 50), (1, 5, 50), (1, 5, 50, 200)),  # K at which gradient SNRs are measured
+                    snr_k=((1, 5, 20), (1, 5, 50), (1, 5, 50, 200)),  # K at which gradient SNRs are measured
                     snr_images=(8, 16, 32),  # test images of the fixed batch whose gradients are measured
                     snr_repeats=(20, 50, 200),  # independent gradient draws per estimate of an SNR
                 ),
