@@ -109,6 +109,29 @@ def test_fit_svi_keeps_finite_parameters_on_nan(small, grey_pixels):
     assert all(p.grad is None for p in vae.parameters()), "the bad gradients are not left behind"
 
 
+def test_fit_with_an_objective_trains_on_it(small):
+    train, _ = small
+
+    def run(**options):
+        torch.manual_seed(0)
+        vae = vaelib.VAE.mlp(z_dim=4, hidden_dim=16)
+        history = vaelib.fit(vae, train, epochs=1, batch_size=64, progress=False, **options)
+        return vae, history
+
+    def plain_elbo(model, x):
+        return vaelib.elbo(model.encoder, model.decoder, x).elbo
+
+    default, default_history = run()
+    given, given_history = run(objective=plain_elbo)  # the same loss through objective=: the same run
+    for (name, a), b in zip(default.state_dict().items(), given.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, msg=name)
+    assert given_history.train_elbo == pytest.approx(default_history.train_elbo)
+    with pytest.raises(ValueError, match=r"objective returned shape \(\); it must be \(64,\)"):
+        run(objective=lambda model, x: plain_elbo(model, x).mean())
+    with pytest.raises(ValueError, match="with objective= there is none to weight"):
+        run(objective=plain_elbo, kl_warmup_epochs=1)
+
+
 def test_kl_warmup_and_true_elbo_in_history(small):
     train, test = small
     torch.manual_seed(0)

@@ -3,23 +3,23 @@
 Data flows one way: ``data`` (MNIST -> one tensor on the device -> batches by index) -> ``models``
 (encoder -> (loc, scale), decoder -> logits) -> ``losses`` (ELBO terms, importance weights) ->
 ``train`` (fit loops with a history) -> ``plots`` (figures). Beside them: ``settings`` (smoke switch,
-device, seeding) and ``budgets`` (what each mode does, per chapter), ``pyro_vae`` (the same networks
-as a Pyro model/guide), ``gradients`` (score-function and pathwise estimators), ``toy`` (the exact
-linear-Gaussian model), ``analysis`` (codes and active units), ``checkpoints``, ``records``
-(recorded long runs), ``labels`` and ``semi_supervised`` (chapter 8's label-conditioned models and
-their training loops), ``published`` (published numbers with their conditions) and ``exercises``.
+device, seeding), ``checks`` (argument checks) and ``budgets`` (what each mode does, per chapter),
+``pyro_vae`` (the same networks as a Pyro model/guide), ``gradients`` (score-function and pathwise
+estimators), ``toy`` (the exact linear-Gaussian model), ``analysis`` (codes and active units),
+``checkpoints``, ``records`` (recorded long runs), ``published`` (published numbers with their
+conditions), ``exercises`` and ``export`` (a decoder for the book's live latent map). Part 4 adds
+``encoders`` and ``bounds`` (chapter 7: richer posteriors, IWAE and DReG objectives, gradient SNR,
+refinement, gaps), ``labels`` and ``semi_supervised`` (chapter 8), and ``priors``, ``aggregate``,
+``factors`` and ``disentangle`` (chapter 9).
 
 The public API: every function, class and constant a chapter or test needs is importable from
-``vaelib`` itself, except two namespaces that chapters import whole: ``from vaelib import plots``
-(figures) and ``from vaelib import published`` (numbers from papers). Each public docstring names
-the chapters that teach or use it. Importing vaelib does no work: no data is loaded and no device
-is touched.
-data -> models -> losses -> train -> plots, plus the Pyro wrapper, checkpoints, recorded results and the
-export of a decoder to the book's web pages.
-Importing it does no work: no data is loaded and no device is touched.
+``vaelib`` itself, except three namespaces that chapters import whole: ``from vaelib import plots``
+(figures), ``from vaelib import published`` (numbers from papers) and ``from vaelib import bounds``
+(training objectives). Each public docstring names the chapters that teach or use it. Importing
+vaelib does no work: no data is loaded and no device is touched.
 """
 
-from . import plots, published
+from . import bounds, plots, published
 from .aggregate import (
     elbo_surgery,
     linear_gaussian_surgery,
@@ -28,6 +28,7 @@ from .aggregate import (
     minibatch_log_density,
 )
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
+from .bounds import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
 from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
 from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from .data import (
@@ -44,6 +45,15 @@ from .data import (
     load_standin_digits,
 )
 from .disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
+from .encoders import (
+    FLOWS,
+    FlowEncoder,
+    FullCovarianceEncoder,
+    full_covariance_kl_to_standard,
+    local_params,
+    posterior_mean,
+    rsample_posterior,
+)
 from .exercises import check_answer
 from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
 from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
@@ -117,6 +127,7 @@ __all__ = [
     "active_units",
     "bernoulli_log_likelihood",
     "beta_tcvae_terms",
+    "bounds",
     "Budget",
     "budget",
     "BUDGETS",
@@ -157,13 +168,20 @@ __all__ = [
     "fit_m2",
     "fit_svi",
     "fit_with_objective",
+    "FlowEncoder",
+    "FLOWS",
+    "full_covariance_kl_to_standard",
+    "FullCovarianceEncoder",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
+    "gradient_snr",
     "hardware_name",
     "History",
     "IMAGE_SHAPE",
     "ImageData",
+    "inference_gaps",
     "iwae_bound",
+    "iwae_objective",
     "kl_weight",
     "LabelHistory",
     "LabelMLPDecoder",
@@ -177,6 +195,7 @@ __all__ = [
     "load_mnist",
     "load_record",
     "load_standin_digits",
+    "local_params",
     "log_aggregate_marginals",
     "log_aggregate_posterior",
     "log_importance_weights",
@@ -205,15 +224,19 @@ __all__ = [
     "pairwise_normal_log_prob",
     "pick_device",
     "plots",
+    "posterior_mean",
     "progress_bar",
     "published",
     "PyroVAE",
     "Record",
     "record_names",
     "RecordError",
+    "refine",
     "reparameterization_gradient",
     "reparameterize",
+    "rsample_posterior",
     "save_checkpoint",
+    "score_bounds",
     "score_function_gradient",
     "seed_everything",
     "SHAPES",

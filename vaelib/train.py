@@ -277,6 +277,7 @@ def fit(
     history: History | None = None,
     on_epoch: Callable[[int, History], None] | None = None,
     progress: bool = True,
+    objective: Callable[[VAE, torch.Tensor], torch.Tensor] | None = None,
 ) -> History:
     """Maximise the (beta-)ELBO with Adam; returns the per-epoch :class:`History`.
 
@@ -288,7 +289,13 @@ def fit(
     as given (see the module docstring). Pass ``history`` to continue a run. A NaN or infinite loss
     or gradient stops the run before that update (:class:`NonFiniteLossError`).
 
-    Taught in chapter 2; used in chapters 4, 5, 6.
+
+    ``objective(model, x)`` replaces the ELBO by another quantity to maximise, one value per example
+    (B,), e.g. the importance-weighted bound of :func:`vaelib.bounds.objective` (chapter 7); the
+    history's ``train_elbo`` then records its mean, and the KL weight (``beta``, warm-up) does not apply.
+    ``test`` is still scored with :func:`evaluate` (a diagonal encoder's ELBO): pass None for other encoders.
+
+    Taught in chapter 2; used in chapters 4, 5, 6, 7.
     """
     _check_vae(model)
     _check_model_and_data(model, train, "train")
@@ -300,6 +307,10 @@ def fit(
     checks.real_number(beta, "beta", minimum=0.0)
     checks.real_number(kl_warmup_epochs, "kl_warmup_epochs", minimum=0.0)
     _check_log_likelihood(log_likelihood)
+    if objective is not None and not callable(objective):
+        raise TypeError(f"objective must be a function (model, x) -> (B,), got {type(objective).__name__}.")
+    if objective is not None and (beta != 1.0 or kl_warmup_epochs > 0):
+        raise ValueError("beta and kl_warmup_epochs weight the ELBO's KL term; with objective= there is none to weight")
     if optimizer is not None:
         _check_optimizer(optimizer, model, lr)
     else:
@@ -316,8 +327,14 @@ def fit(
         done = len(history.train_elbo)
         for step, (x, _) in enumerate(batches):
             weight = kl_weight(done + step / len(batches), beta, kl_warmup_epochs)
-            terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
-            loss = -terms.elbo.mean()
+            if objective is None:
+                terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
+                per_example, plain = terms.elbo, terms.reconstruction - terms.kl  # (B,) each
+            else:
+                per_example = plain = objective(model, x)  # (B,)
+                if per_example.shape != (len(x),):
+                    raise ValueError(f"objective returned shape {tuple(per_example.shape)}; it must be ({len(x)},)")
+            loss = -per_example.mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = get_total_norm([p.grad for p in trained if p.grad is not None])
@@ -325,7 +342,7 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)  # drop the bad gradients; nothing was stepped
                 raise _non_finite_error(model, f"epoch {epoch}, step {step}", loss.item(), grad_norm.item())
             optimizer.step()
-            total += (terms.reconstruction - terms.kl).detach().sum()
+            total += plain.detach().sum()
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(total.item() / len(train))
         if test is not None:

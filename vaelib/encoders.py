@@ -1,0 +1,227 @@
+r"""Richer posteriors for the MLP VAE: a full-covariance Gaussian and normalizing-flow encoders.
+
+The encoders of :mod:`vaelib.models` return ``(loc, scale)`` of a diagonal Gaussian. The encoders
+here return the *local parameters* of a richer q(z|x), a tuple of per-image tensors, and draw from it:
+
+.. code-block:: python
+
+    params = encoder(x)                      # per-image parameters of q(z|x)
+    z, log_q = encoder.rsample(params, n)    # (n, B, d) samples and their log-density (n, B)
+
+The module functions :func:`local_params` and :func:`rsample_posterior` accept these encoders and
+the diagonal ones alike (a diagonal encoder's local parameters are ``(loc, log scale)``), so the bounds
+of :mod:`vaelib.bounds`, per-image optimisation and semi-amortized refinement work with every encoder.
+Taught in chapter 7.
+"""
+
+from __future__ import annotations
+
+import pyro.distributions.transforms as T
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .data import IMAGE_SHAPE, N_PIXELS
+from .losses import LOG_2PI
+from .models import _check_input, positive_scale
+from .settings import check_generator
+
+FLOWS = ("iaf", "planar")  # the flow steps FlowEncoder can stack
+
+
+def standard_normal_noise(shape, like: torch.Tensor, eps=None, generator=None) -> torch.Tensor:
+    """eps ~ N(0, I) of ``shape`` on ``like``'s device and dtype, or the given ``eps`` after a shape check."""
+    if eps is None:
+        check_generator(generator, like.device)
+        return torch.randn(shape, device=like.device, dtype=like.dtype, generator=generator)
+    if tuple(eps.shape) != tuple(shape):
+        raise ValueError(f"eps has shape {tuple(eps.shape)}; this draw needs {tuple(shape)} (samples, batch, z_dim)")
+    return eps
+
+
+def _standard_normal_log_prob(eps: torch.Tensor) -> torch.Tensor:
+    return (-0.5 * eps.pow(2) - 0.5 * LOG_2PI).sum(-1)
+
+
+def diagonal_rsample(params, n: int, *, eps=None, generator=None, stop_gradient: bool = False):
+    r"""``n`` draws z = loc + exp(log_scale) * eps per image and log N(z; loc, diag scale^2): (n, B, d), (n, B).
+
+    ``stop_gradient`` evaluates log q(z) with the parameters held fixed (detached) while z keeps its
+    path to them: what the doubly reparameterized gradient needs (Tucker et al., 2019).
+    """
+    loc, log_scale = params  # (B, d) each
+    eps = standard_normal_noise((n, *loc.shape), loc, eps, generator)
+    z = loc + log_scale.exp() * eps  # (n, B, d)
+    if not stop_gradient:
+        return z, _standard_normal_log_prob(eps) - log_scale.sum(-1)
+    loc, log_scale = loc.detach(), log_scale.detach()
+    return z, _standard_normal_log_prob((z - loc) / log_scale.exp()) - log_scale.sum(-1)
+
+
+def local_params(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The per-image parameters of q(z|x): ``encoder(x)`` for the encoders of this module, and
+    ``(loc, log scale)`` for a diagonal encoder of :mod:`vaelib.models`. Taught in chapter 7."""
+    if hasattr(encoder, "rsample"):
+        return tuple(encoder(x))
+    loc, scale = encoder(x)
+    return loc, scale.log()
+
+
+def rsample_posterior(encoder: nn.Module, params, n: int, *, eps=None, generator=None, stop_gradient=False):
+    """``n`` reparameterized draws from q(z|x) with the local parameters ``params`` and their log-density:
+    z (n, B, d), log q(z|x) (n, B). Any encoder of vaelib. Taught in chapter 7."""
+    if hasattr(encoder, "rsample"):
+        return encoder.rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)
+    return diagonal_rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)
+
+
+def full_covariance_kl_to_standard(loc: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
+    r"""KL(N(loc, L L^T) || N(0, I)) per example, (B,), for a lower-triangular L (B, d, d):
+
+    .. math::
+        \tfrac12\big(\lVert L\rVert_F^2 + \lVert\mu\rVert^2 - d\big) - \sum_j \log\lvert L_{jj}\rvert,
+
+    since tr(L L^T) is the squared Frobenius norm and log det(L L^T) = 2 sum_j log|L_jj|. The
+    diagonal case of Kingma & Welling (2013), Appendix B, with a full covariance. Taught in chapter 7.
+    """
+    d = loc.shape[-1]
+    frobenius = scale_tril.tril().pow(2).sum((-2, -1))
+    log_det = scale_tril.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)
+    return 0.5 * (frobenius + loc.pow(2).sum(-1) - d) - log_det
+
+
+class FullCovarianceEncoder(nn.Module):
+    r"""x (B, 1, 28, 28) -> 784 -> hidden -> q(z|x) = N(loc, L L^T) with a lower-triangular L (Cholesky factor).
+
+    The hidden layer and the loc and diagonal heads are those of :class:`~vaelib.models.MLPEncoder`;
+    one more head gives the d(d-1)/2 entries below the diagonal of L. It starts at zero, so a fresh
+    encoder is a diagonal one, and learns correlations between the latent units only where they help.
+    Local parameters: ``(loc (B, d), scale_tril (B, d, d))``; z = loc + L eps. Taught in chapter 7.
+    """
+
+    def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
+        super().__init__()
+        self.z_dim = z_dim
+        self.hidden = nn.Linear(N_PIXELS, hidden_dim)
+        self.loc = nn.Linear(hidden_dim, z_dim)
+        self.raw_scale = nn.Linear(hidden_dim, z_dim)
+        self.off_diagonal = nn.Linear(hidden_dim, z_dim * (z_dim - 1) // 2)
+        nn.init.zeros_(self.off_diagonal.weight)
+        nn.init.zeros_(self.off_diagonal.bias)
+        rows, cols = torch.tril_indices(z_dim, z_dim, offset=-1)
+        self.register_buffer("rows", rows, persistent=False)
+        self.register_buffer("cols", cols, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
+        h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
+        tril = h.new_zeros(len(h), self.z_dim, self.z_dim)
+        tril[:, self.rows, self.cols] = self.off_diagonal(h)
+        tril = tril + torch.diag_embed(positive_scale(self.raw_scale(h)))
+        return self.loc(h), tril  # (B, d), (B, d, d)
+
+    def rsample(self, params, n: int, *, eps=None, generator=None, stop_gradient: bool = False):
+        """z = loc + L eps, (n, B, d), and log N(z; loc, L L^T), (n, B); see :func:`diagonal_rsample`."""
+        loc, tril = params[0], params[1].tril()  # entries above the diagonal are ignored
+        eps = standard_normal_noise((n, *loc.shape), loc, eps, generator)
+        z = loc + torch.einsum("bij,nbj->nbi", tril, eps)  # (n, B, d)
+        if stop_gradient:
+            loc, tril = loc.detach(), tril.detach()
+            centred = (z - loc).unsqueeze(-1)  # (n, B, d, 1)
+            eps = torch.linalg.solve_triangular(tril.expand(n, *tril.shape), centred, upper=False).squeeze(-1)
+        log_det = tril.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)  # (B,)
+        return z, _standard_normal_log_prob(eps) - log_det
+
+
+class FlowEncoder(nn.Module):
+    r"""A diagonal Gaussian pushed through ``n_flows`` conditional flow steps from ``pyro.distributions.transforms``.
+
+    x -> 784 -> hidden -> (loc, log scale, context h); z_0 = loc + scale * eps, z_t = f_t(z_{t-1}; h) and,
+    by the change of variables,
+
+    .. math::
+        \log q(z_T \mid x) = \log \mathcal{N}(z_0; \mathrm{loc}, \mathrm{diag}\,\mathrm{scale}^2)
+        - \sum_{t=1}^{T} \log \Big\lvert \det \frac{\partial f_t}{\partial z_{t-1}} \Big\rvert .
+
+    ``flow="iaf"``: inverse autoregressive flow steps (Kingma et al., 2016; Pyro's
+    ``conditional_affine_autoregressive``, the numerically stable variant of their eq. 14): each unit is
+    rescaled and shifted by amounts computed from the units before it, so the Jacobian is triangular and
+    its log-determinant is the sum of the log scales. ``flow="planar"``: planar steps
+    z + u tanh(w^T z + b) (Rezende & Mohamed, 2015; ``conditional_planar``), whose determinant is
+    1 + u^T psi(z) by the matrix determinant lemma. Either way the log-determinant costs O(d), not
+    the O(d^3) of a general Jacobian. The steps' parameters depend on x through the context h.
+    Local parameters: ``(loc, log_scale, context)``. Taught in chapter 7.
+    """
+
+    def __init__(
+        self,
+        z_dim: int = 50,
+        hidden_dim: int = 400,
+        flow: str = "iaf",
+        n_flows: int = 2,
+        context_dim: int | None = None,
+        flow_hidden: int | None = None,
+    ):
+        super().__init__()
+        if flow not in FLOWS:
+            raise ValueError(f"flow={flow!r} is not one of {FLOWS}")
+        if n_flows < 1:
+            raise ValueError(f"n_flows={n_flows}: a flow encoder needs at least one step (else use MLPEncoder)")
+        self.z_dim, self.flow = z_dim, flow
+        context_dim = context_dim or z_dim
+        flow_hidden = flow_hidden or 2 * z_dim
+        self.hidden = nn.Linear(N_PIXELS, hidden_dim)
+        self.loc = nn.Linear(hidden_dim, z_dim)
+        self.raw_scale = nn.Linear(hidden_dim, z_dim)
+        self.context = nn.Linear(hidden_dim, context_dim)
+        if flow == "iaf":
+            steps = [
+                T.conditional_affine_autoregressive(z_dim, context_dim, hidden_dims=[flow_hidden], stable=True)
+                for _ in range(n_flows)
+            ]
+        else:
+            steps = [T.conditional_planar(z_dim, context_dim, hidden_dims=[flow_hidden]) for _ in range(n_flows)]
+        self.steps = nn.ModuleList(steps)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
+        h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
+        return self.loc(h), positive_scale(self.raw_scale(h)).log(), self.context(h)  # (B, d), (B, d), (B, c)
+
+    def rsample(self, params, n: int, *, eps=None, generator=None, stop_gradient: bool = False):
+        """z_T (n, B, d) and log q(z_T|x) (n, B), accumulating each step's log-determinant."""
+        if stop_gradient:
+            raise NotImplementedError(
+                "log q(z) with the parameters held fixed needs the flow's inverse at z (for IAF a pass per latent "
+                "unit); the doubly reparameterized estimator is implemented for the Gaussian encoders only"
+            )
+        loc, log_scale, context = params
+        z, log_q = diagonal_rsample((loc, log_scale), n, eps=eps, generator=generator)
+        for step in self.steps:
+            transform = step.condition(context)  # broadcasts the context (B, c) over the samples
+            z_next = transform(z)
+            log_q = log_q - transform.log_abs_det_jacobian(z, z_next)
+            z = z_next
+        return z, log_q
+
+
+@torch.no_grad()
+def posterior_mean(encoder: nn.Module, x: torch.Tensor, samples: int = 256, generator=None) -> torch.Tensor:
+    """E_q[z|x] per image, (B, d): ``loc`` for the Gaussian encoders, a Monte-Carlo mean for a flow.
+
+    The flow's samples use the *same* noise for every image (common random numbers), so a unit whose
+    q does not depend on x gets exactly the same mean for every image, and its activity
+    (:func:`vaelib.active_units`) is not inflated by sampling noise. Taught in chapter 7.
+    """
+    params = local_params(encoder, x)
+    if not isinstance(encoder, FlowEncoder):
+        return params[0]
+    loc = params[0]
+    eps = standard_normal_noise((samples, 1, loc.shape[1]), loc, None, generator).expand(-1, len(loc), -1)
+    z, _ = encoder.rsample(params, samples, eps=eps)
+    return z.mean(0)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters, for comparing encoders of different families."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
