@@ -18,7 +18,19 @@ from .data import (
     load_mnist,
     load_standin_digits,
 )
-from .exercises import check_answer
+from .datasets import DataUnavailableError, load_digits_8x8, load_fashion_mnist
+from .exercises import check_answer, check_log_likelihood_report
+from .heads import check_log_variance_sampler, kl_from_log_variance, scale_from_head
+from .latent import lerp, prior_norm_interval, slerp
+from .likelihoods import (
+    CategoricalMLPDecoder,
+    GaussianLikelihood,
+    categorical_log_likelihood,
+    categorical_mean,
+    discrete_to_density_offset,
+    optimal_sigma,
+    quantize,
+)
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
@@ -31,9 +43,11 @@ from .losses import (
     reparameterize,
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .monitor import ActiveUnits, chain
 from .pyro_vae import PyroVAE
 from .records import RecordError, load_record, record_names
 from .settings import Budget, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
+from .stats import PairedDifference, paired_difference
 from .train import (
     History,
     NonFiniteLossError,
@@ -95,4 +109,26 @@ __all__ = [
     "save_checkpoint",
     "seed_everything",
     "smoke_mode",
+    # added for chapters 1-6's review (issue 14)
+    "ActiveUnits",
+    "CategoricalMLPDecoder",
+    "DataUnavailableError",
+    "GaussianLikelihood",
+    "PairedDifference",
+    "categorical_log_likelihood",
+    "categorical_mean",
+    "chain",
+    "check_log_likelihood_report",
+    "check_log_variance_sampler",
+    "discrete_to_density_offset",
+    "kl_from_log_variance",
+    "lerp",
+    "load_digits_8x8",
+    "load_fashion_mnist",
+    "optimal_sigma",
+    "paired_difference",
+    "prior_norm_interval",
+    "quantize",
+    "scale_from_head",
+    "slerp",
 ]
