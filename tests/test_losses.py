@@ -6,7 +6,7 @@ import pytest
 import torch
 from pyro import poutine
 from pyro.infer import Trace_ELBO, TraceMeanField_ELBO
-from torch.distributions import Bernoulli, MultivariateNormal, Normal, kl_divergence
+from torch.distributions import Bernoulli, Normal, kl_divergence
 
 import vaelib
 from vaelib.losses import LOG_2PI
@@ -117,26 +117,16 @@ def test_analytic_and_sampled_kl_agree_in_expectation(small_vae):
     assert sampled.item() == pytest.approx(analytic.item(), abs=0.05)
 
 
-class LinearGaussian(torch.nn.Module):
-    """Toy model with an exact marginal: z ~ N(0, I_2), x | z ~ N(W z + b, SIGMA^2 I_3)."""
+SIGMA = 0.5  # noise of the toy model: z ~ N(0, I_2), x | z ~ N(W z + b, SIGMA^2 I_3), exact marginal
 
-    SIGMA = 0.5
 
-    def __init__(self):
-        super().__init__()
-        self.z_dim = 2
-        self.weight = torch.tensor([[1.0, 0.5], [-0.3, 2.0], [0.8, -1.0]])
-        self.bias = torch.tensor([0.1, -0.2, 0.3])
+def toy_model():
+    weight = torch.tensor([[1.0, 0.5], [-0.3, 2.0], [0.8, -1.0]])
+    return vaelib.LinearGaussian(weight, torch.tensor([0.1, -0.2, 0.3]), noise_std=SIGMA)
 
-    def forward(self, z):  # decoder: the mean of p(x | z)
-        return z @ self.weight.T + self.bias
 
-    def log_marginal(self, x):  # log p(x) = log N(x; b, W W^T + SIGMA^2 I)
-        cov = self.weight @ self.weight.T + self.SIGMA**2 * torch.eye(3)
-        return MultivariateNormal(self.bias, cov).log_prob(x)
-
-    def log_likelihood(self, mean, x):
-        return vaelib.gaussian_log_likelihood(mean, x, std=self.SIGMA)
+def toy_log_likelihood(mean, x):  # log p(x | z) from the decoder's mean, as vaelib's losses take it
+    return vaelib.gaussian_log_likelihood(mean, x, std=SIGMA)
 
 
 class RoughEncoder(torch.nn.Module):
@@ -150,13 +140,13 @@ class RoughEncoder(torch.nn.Module):
 
 
 def test_iwae_bound_rises_with_k_and_stays_below_log_px():
-    model, encoder = LinearGaussian(), RoughEncoder()
+    model, encoder = toy_model(), RoughEncoder()
     g = torch.Generator().manual_seed(0)
-    x = model(torch.randn(512, 2, generator=g)) + model.SIGMA * torch.randn(512, 3, generator=g)
+    _, x = model.sample(512, generator=g)  # (512, 3)
     exact = model.log_marginal(x).mean().item()
     bounds = {}
     for k in (1, 10, 100, 2000):
-        estimate = vaelib.iwae_bound(encoder, model, x, k, generator=g, log_likelihood=model.log_likelihood)
+        estimate = vaelib.iwae_bound(encoder, model.decode, x, k, generator=g, log_likelihood=toy_log_likelihood)
         assert estimate.shape == (512,)
         bounds[k] = estimate.mean().item()
     values = list(bounds.values())
@@ -168,14 +158,14 @@ def test_iwae_bound_rises_with_k_and_stays_below_log_px():
 
 
 def test_iwae_with_one_sample_is_the_sampled_elbo():
-    model, encoder = LinearGaussian(), RoughEncoder()
+    model, encoder = toy_model(), RoughEncoder()
     x = torch.randn(5, 3)
     iwae = vaelib.iwae_bound(
-        encoder, model, x, 1, generator=torch.Generator().manual_seed(4), log_likelihood=model.log_likelihood
+        encoder, model.decode, x, 1, generator=torch.Generator().manual_seed(4), log_likelihood=toy_log_likelihood
     )
     loc, _ = encoder(x)
     eps = torch.randn((1, *loc.shape), generator=torch.Generator().manual_seed(4))[0]
-    sampled = vaelib.elbo(encoder, model, x, eps=eps, analytic_kl=False, log_likelihood=model.log_likelihood)
+    sampled = vaelib.elbo(encoder, model.decode, x, eps=eps, analytic_kl=False, log_likelihood=toy_log_likelihood)
     torch.testing.assert_close(iwae, sampled.elbo)
 
 
@@ -222,3 +212,11 @@ def test_continuous_bernoulli_matches_its_closed_form_and_integrates_to_one():
         logits = torch.full((len(grid), 1), torch.logit(torch.tensor(value, dtype=torch.float64)).item())
         density = vaelib.continuous_bernoulli_log_likelihood(logits.double(), grid.view(-1, 1)).exp()
         assert abs(torch.trapezoid(density, grid).item() - 1) < 1e-3, value
+
+
+def test_diagonal_normal_log_prob_takes_parameters_first_and_matches_torch():
+    g = torch.Generator().manual_seed(11)
+    loc, z = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+    scale = torch.rand(4, 3, generator=g) + 0.1
+    expected = torch.distributions.Normal(loc, scale).log_prob(z).sum(-1)  # (4,)
+    torch.testing.assert_close(vaelib.diagonal_normal_log_prob(loc, scale, z), expected)

@@ -74,3 +74,10 @@ def test_integer_pixels_are_reported(kind):
     vae = getattr(vaelib.VAE, kind)(z_dim=2)
     with pytest.raises(ValueError, match=r"floating-point input, got torch.uint8.*x.float\(\) / 255"):
         vae.encoder(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+
+
+def test_the_conv_pair_halves_the_resolution_twice_and_mirrors_it():
+    encoder, decoder = vaelib.ConvEncoder(z_dim=3), vaelib.ConvDecoder(z_dim=3)
+    features = encoder.features(torch.zeros(2, *vaelib.IMAGE_SHAPE))  # (2, c2 * 7 * 7)
+    assert features.shape == (2, 64 * 7 * 7)
+    assert decoder(torch.zeros(2, 3)).shape == (2, *vaelib.IMAGE_SHAPE)

@@ -59,6 +59,7 @@ def test_paired_difference_matches_scipy():
     a = difficulty + torch.randn(400, generator=g, dtype=torch.float64) + 0.3
     b = difficulty + torch.randn(400, generator=g, dtype=torch.float64)
     result = vaelib.paired_difference(a, b)
+    assert isinstance(result, vaelib.PairedDifference)
     reference = stats.ttest_rel(a.numpy(), b.numpy())
     assert result.z == pytest.approx(reference.statistic, rel=1e-9)
     assert result.mean == pytest.approx((a - b).mean().item())

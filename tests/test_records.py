@@ -1,5 +1,6 @@
 """Recorded results (vaelib.records) and the tool that makes them (tools/record_run.py)."""
 
+import dataclasses
 import json
 import math
 import re
@@ -11,21 +12,8 @@ import pytest
 import vaelib
 from tools import record_run
 from vaelib import records
-from vaelib.settings import _BUDGETS
 
 ROOT = record_run.ROOT
-
-
-def chapter_settings(notebook: str, mode: str) -> dict:
-    """The RUN dict a chapter's settings cell makes in ``mode``, computed from the notebook's own source."""
-    nb = nbformat.read(ROOT / "chapters" / notebook, as_version=4)
-    source = next(cell.source for cell in nb.cells if "SETTINGS = {" in cell.source)
-    head = source[: source.index("\nRUN = ")]  # the constants and the SETTINGS table, nothing that loads data
-    namespace = {"BUDGET": _BUDGETS[mode]}
-    exec(head, namespace)  # noqa: S102 - our own notebook
-    index = ("smoke", "cpu", "full").index(mode)
-    run = {name: values[index] for name, values in namespace["SETTINGS"].items()}
-    return {**run, "z_dim": namespace["Z_DIM"], "hidden": namespace["HIDDEN"], "lr": namespace["LR"]}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +27,8 @@ def test_evaluation_record_is_a_full_run_of_the_current_chapter(evaluation_full)
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record["date"]) and record["hardware"]
     assert re.fullmatch(r"[0-9a-f]{40}", record["run"]["commit"]) and not record["run"]["uncommitted_changes"]
     settings = record["settings"]
-    expected = chapter_settings("06_evaluation.ipynb", "full")
-    expected["k_values"] = list(expected["k_values"])
+    expected = dataclasses.asdict(vaelib.chapter_settings("06_evaluation", "full"))  # what the chapter runs with
+    expected["k_values"] = list(expected["k_values"])  # JSON has lists
     stale = {key: (settings.get(key), value) for key, value in expected.items() if settings.get(key) != value}
     assert not stale, f"the chapter's full settings changed since the record was made (recorded, now): {stale}"
     assert settings["k"] == 5000 and settings["train_images"] == 60_000
@@ -158,3 +146,11 @@ def test_record_run_refuses_at_once_without_mnist(monkeypatch, tmp_path):
 def fail_to_load(**kwargs):
     assert kwargs["allow_standin"] is False, "the check must not accept the stand-in"
     raise vaelib.MNISTUnavailableError("offline")
+
+
+def test_the_record_schema_is_one_typed_dict():
+    assert records.REQUIRED_KEYS == tuple(vaelib.Record.__annotations__)
+    assert records.RUN_KEYS == tuple(records.RunInfo.__annotations__)
+    assert "evaluation_full" in vaelib.record_names()
+    fresh = vaelib.new_record("06_evaluation", "cpu", "cpu", data="MNIST", settings={"epochs": 1}, results={})
+    assert set(fresh) == set(records.REQUIRED_KEYS) - {"run"} and re.fullmatch(r"\d{4}-\d{2}-\d{2}", fresh["date"])

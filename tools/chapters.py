@@ -176,6 +176,13 @@ def main(argv: list[str] | None = None) -> None:
     student.add_argument("out", type=Path, help="folder for the student notebooks")
     sub.add_parser("localize-citations", help="give every page's citations its own key prefix")
     args = parser.parse_args(argv)
+    if args.command == "student-copies":
+        out = args.out.expanduser().resolve()
+        sources = {path.parent.resolve() for path in toc_chapters()}
+        if out in sources:  # the copies would replace the notebooks they are made from, solutions and all
+            parser.error(f"{args.out} holds the chapters themselves; write the student copies elsewhere, e.g. student/")
+        if out.exists() and not out.is_dir():
+            parser.error(f"{args.out} is a file; give a folder for the student notebooks, e.g. student/")
     if args.command == "sync-colab":
         for path in sync_colab(toc_chapters()):
             print(f"updated {path.relative_to(ROOT)}")

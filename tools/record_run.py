@@ -25,8 +25,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from vaelib import MNISTUnavailableError, load_mnist
-from vaelib.records import check_record
+from vaelib import MNIST_SOURCE, MNISTUnavailableError, load_mnist
+from vaelib.records import RunInfo, check_record
+from vaelib.settings import BUDGET_ENV, SMOKE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = ROOT / "vaelib" / "recorded"  # in this checkout, whichever vaelib is installed
@@ -67,7 +68,7 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
     check_inputs(notebook, name, allow_standin)
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(EMIT_SOURCE))
-    env = {**os.environ, "VAE_BOOK_SMOKE": "0", "VAE_BOOK_BUDGET": budget}  # the kernel's environment
+    env = {**os.environ, SMOKE_ENV: "0", BUDGET_ENV: budget}  # the kernel's environment
     commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
     start = time.perf_counter()
 
@@ -92,20 +93,20 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
     record = emitted_record(nb.cells[-1])
     if record.get("budget") != budget:
         raise RuntimeError(f"the notebook ran with budget {record.get('budget')!r}, not {budget!r}")
-    if record.get("data") != "MNIST" and not allow_standin:
+    if record.get("data") != MNIST_SOURCE and not allow_standin:
         raise RuntimeError(
             f"real MNIST is needed for a record, but the notebook used {record.get('data')!r}: set VAE_BOOK_DATA to "
             "a folder holding MNIST/raw/ (or pass --allow-standin for a record that says so)"
         )
     resolved = notebook.resolve()
     shown = resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else resolved
-    record["run"] = {
-        "notebook": str(shown),
-        "commit": commit,
-        "uncommitted_changes": dirty,
-        "wall_seconds": round(time.perf_counter() - start, 1),
-        "command": f"python -m tools.record_run {shown} --name {name} --budget {budget}",
-    }
+    record["run"] = RunInfo(
+        notebook=str(shown),
+        commit=commit,
+        uncommitted_changes=dirty,
+        wall_seconds=round(time.perf_counter() - start, 1),
+        command=f"python -m tools.record_run {shown} --name {name} --budget {budget}",
+    )
     check_record(record, name="the notebook's RECORD")
     path = OUTPUT_DIR / f"{name}.json"
     path.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n", encoding="utf-8")  # strict JSON

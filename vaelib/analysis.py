@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import torch
 
-from .data import ImageData
+from . import checks
+from .data import ImageData, check_data
+
+ACTIVE_UNIT_THRESHOLD = 0.01  # activity A_j above which a latent unit counts as active (Burda et al., 2015)
 
 
 @torch.no_grad()
 def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior parameters (loc, scale) of q(z|x) for every image in ``data``, each (N, z_dim), in order."""
+    checks.module(encoder, "encoder")
+    check_data(data)
     was_training = encoder.training
     encoder.eval()
     locs, scales = [], []
@@ -21,14 +26,18 @@ def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) ->
     return torch.cat(locs), torch.cat(scales)
 
 
-def active_units(loc: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
+def active_units(loc: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> tuple[int, torch.Tensor]:
     r"""Number of latent dimensions the encoder uses, after Burda et al. (2015), Sec. 5.2.
 
     Unit j is active when A_j = Cov_x(E_{q(z|x)}[z_j]) exceeds ``threshold`` (0.01 in the paper):
     a unit whose posterior mean does not move with x carries no information about x.
     ``loc`` holds the posterior means, (N, z_dim). Returns the count and A, shape (z_dim,).
     """
+    checks.tensor(loc, "loc", floating=True)
     if loc.dim() != 2 or len(loc) < 2:
         raise ValueError(f"expected posterior means of shape (N, z_dim) with N >= 2, got {tuple(loc.shape)}")
+    checks.real_number(threshold, "threshold", minimum=0.0)
+    if not torch.isfinite(loc).all():
+        raise ValueError("loc holds NaN or infinite posterior means; check the encoder and its input.")
     activity = loc.var(dim=0)
     return int((activity > threshold).sum()), activity

@@ -30,7 +30,29 @@ from collections.abc import Callable
 import torch
 from torch.distributions import Normal
 
+from . import checks
+from .settings import check_generator
+
 Objective = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _check_arguments(f, loc, scale, eps, n_samples) -> None:
+    """Everything the estimators are given, checked before any sample is drawn."""
+    if not callable(f):
+        raise TypeError(f"f must be a function of z, e.g. lambda z: z.pow(2).sum(-1); got {type(f).__name__}.")
+    checks.tensor(loc, "loc", floating=True)
+    checks.tensor(scale, "scale", floating=True)
+    if loc.shape != scale.shape:
+        raise ValueError(f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} must have the same shape")
+    if scale.numel() and not scale.min() > 0:
+        raise ValueError(f"scale must hold positive standard deviations, found {scale.min().item():.3g}.")
+    if eps is not None:
+        checks.tensor(eps, "eps", floating=True)
+    elif isinstance(n_samples, (tuple, list)):
+        for size in n_samples:
+            checks.whole_number(size, "each entry of n_samples")
+    else:
+        checks.whole_number(n_samples, "n_samples")
 
 
 def _noise(
@@ -41,6 +63,7 @@ def _noise(
 ) -> torch.Tensor:
     """eps of shape (*sample_shape, *loc.shape): the given one (checked) or a fresh N(0, I) draw."""
     if eps is None:
+        check_generator(generator, loc.device)
         sample_shape = (n_samples,) if isinstance(n_samples, int) else tuple(n_samples)
         return torch.randn((*sample_shape, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
     event = tuple(loc.shape)
@@ -106,6 +129,7 @@ def score_function_gradient(
         ``(grad_loc, grad_scale)``, each of the shape of ``eps``: one estimate per sample.
         Average over the sample dimensions for the n-sample estimator.
     """
+    _check_arguments(f, loc, scale, eps, n_samples)
     eps = _noise(loc, eps, n_samples, generator)
     sample_shape = eps.shape[: eps.dim() - loc.dim()]
     loc_s, scale_s = _per_sample_copies(loc, scale, eps)
@@ -134,6 +158,7 @@ def reparameterization_gradient(
     (Kingma & Welling, 2013, Sec. 2.4; Rezende et al., 2014). ``f`` must be differentiable;
     the arguments and the returned shapes are those of :func:`score_function_gradient`.
     """
+    _check_arguments(f, loc, scale, eps, n_samples)
     eps = _noise(loc, eps, n_samples, generator)
     sample_shape = eps.shape[: eps.dim() - loc.dim()]
     loc_s, scale_s = _per_sample_copies(loc, scale, eps)

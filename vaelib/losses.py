@@ -7,7 +7,15 @@ For an encoder q(z|x) = N(loc, diag(scale^2)), prior p(z) = N(0, I) and decoder 
     \le \log p(x)
 
 (Kingma & Welling, 2013, eq. 3). Every function returns one value per example, shape (B,);
-averaging or summing over the batch is the caller's choice, made once in ``train``.
+averaging or summing over the batch is the caller's choice, made once in ``train``. Every
+log-density takes its parameters (or condition) first and the value last, ``f(logits, x)``.
+
+Shapes and dtypes are always checked (free: no tensor values are read). With ``validate=True``,
+the default, the likelihoods also check that the data lie in their support and the Gaussian
+functions that scales are positive: one pass over the tensor and one host sync, like
+``torch.distributions``' ``validate_args``. vaelib's own loops (``fit``, ``evaluate``, ``elbo``'s
+KL term) pass ``validate=False``: their images were checked once, when the :class:`ImageData` was
+made, and vaelib's encoders return positive scales by construction.
 """
 
 from __future__ import annotations
@@ -20,54 +28,140 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import ContinuousBernoulli
 
+from . import checks
 from .settings import check_generator
 
 LOG_2PI = math.log(2 * math.pi)
 
 
-def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def _check_pair(logits: torch.Tensor, x: torch.Tensor, names: str) -> None:
+    """Free checks of a likelihood's two arguments: tensors, floating point, one shape."""
+    first, second = names.split(" and ")
+    checks.tensor(logits, first, floating=True)
+    checks.tensor(x, second)
+    if not x.is_floating_point():
+        raise TypeError(f"{second} must be floating point, got {x.dtype}; for 0-255 pixels use x.float() / 255.")
+    checks.same_shape(logits, x, names)
+
+
+def _check_unit_interval(x: torch.Tensor, what: str) -> None:
+    """Raise unless every value of ``x`` lies in [0, 1] (one host sync)."""
+    if x.numel():
+        problem = checks.pixel_range_problem(*checks.value_range(x))
+        if problem:
+            raise ValueError(f"{what} must lie in [0, 1], but these {problem}.")
+
+
+def _check_positive(scale: torch.Tensor, name: str) -> None:
+    """Raise unless every standard deviation in ``scale`` is positive and finite (one host sync)."""
+    if scale.numel():
+        low, high = checks.value_range(scale)
+        if not (low > 0 and math.isfinite(high)):
+            raise ValueError(
+                f"{name} must hold positive, finite standard deviations, found values in [{low:.3g}, {high:.3g}]. "
+                "From a log-variance use (0.5 * logvar).exp(); from a raw output, softplus(raw)."
+            )
+
+
+def _check_gaussian(loc: torch.Tensor, scale: torch.Tensor) -> None:
+    """loc and scale are float tensors of one rank whose shapes broadcast (size-1 dimensions only).
+
+    Different ranks are refused: a (B,) scale against a (B, z) loc would broadcast along z, a
+    silently wrong result when B == z.
+    """
+    checks.tensor(loc, "loc", floating=True)
+    checks.tensor(scale, "scale", floating=True)
+    try:
+        torch.broadcast_shapes(loc.shape, scale.shape)
+        fits = loc.dim() == scale.dim()
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} must have the same shape: one standard "
+            "deviation per coordinate of loc (for one scale shared by all rows, scale.expand_as(loc))."
+        )
+
+
+def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor, *, validate: bool = True) -> torch.Tensor:
     r"""log p(x|z) = sum_d [x_d log sigma(l_d) + (1 - x_d) log(1 - sigma(l_d))], per example (B,).
 
     Computed from logits with ``binary_cross_entropy_with_logits`` (stable for large |l|).
     For grey-scale x in (0, 1) this is a cross-entropy, not a normalised log-likelihood.
+    ``validate`` checks that x lies in [0, 1] (outside it the "log-likelihood" can be positive).
     """
-    if logits.shape != x.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and data {tuple(x.shape)} must have the same shape")
+    _check_pair(logits, x, "logits and data")
+    if validate:
+        _check_unit_interval(x, "Bernoulli data")
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     return -bce.flatten(1).sum(1)
 
 
-def continuous_bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def continuous_bernoulli_log_likelihood(
+    logits: torch.Tensor, x: torch.Tensor, *, validate: bool = True
+) -> torch.Tensor:
     r"""log CB(x | lambda) summed over pixels, per example (B,), for grey-scale x in [0, 1].
 
     The continuous Bernoulli (Loaiza-Ganem & Cunningham, 2019) is a proper density on [0, 1]:
     the Bernoulli term plus the log normalising constant log C(lambda). Its values are densities,
     not probabilities, so they are on another scale than the Bernoulli's: never compare the two.
+    ``validate`` checks that x lies in [0, 1] (torch's own validation is then skipped, so a
+    training loop that passes ``validate=False`` pays no host sync for it).
     """
-    if logits.shape != x.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and data {tuple(x.shape)} must have the same shape")
-    return ContinuousBernoulli(logits=logits).log_prob(x).flatten(1).sum(1)
+    _check_pair(logits, x, "logits and data")
+    if validate:
+        _check_unit_interval(x, "continuous Bernoulli data")
+    return ContinuousBernoulli(logits=logits, validate_args=False).log_prob(x).flatten(1).sum(1)
 
 
-def gaussian_log_likelihood(mean: torch.Tensor, x: torch.Tensor, std: float = 1.0) -> torch.Tensor:
-    r"""log N(x; mean, std^2 I) per example: -||x - mean||^2 / (2 std^2) - D/2 log(2 pi std^2)."""
-    if mean.shape != x.shape:
-        raise ValueError(f"mean {tuple(mean.shape)} and data {tuple(x.shape)} must have the same shape")
+def gaussian_log_likelihood(
+    mean: torch.Tensor, x: torch.Tensor, std: float = 1.0, *, validate: bool = True
+) -> torch.Tensor:
+    r"""log N(x; mean, std^2 I) per example: -||x - mean||^2 / (2 std^2) - D/2 log(2 pi std^2).
+
+    ``std`` is the decoder's noise level, a positive number; ``validate`` checks that x is finite.
+    """
+    _check_pair(mean, x, "mean and data")
+    if validate or not isinstance(std, torch.Tensor):  # reading a tensor std would sync the host
+        checks.real_number(std, "std (the noise level)", positive=True)
+    if validate and x.numel() and not all(math.isfinite(v) for v in checks.value_range(x)):
+        raise ValueError("Gaussian data must be finite, but they hold NaN or inf values; check how they were made.")
     d = x[0].numel()
     sq = (x - mean).pow(2).flatten(1).sum(1)
     return -0.5 * sq / std**2 - 0.5 * d * (LOG_2PI + 2 * math.log(std))
 
 
-def gaussian_kl_to_standard(loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+def gaussian_kl_to_standard(loc: torch.Tensor, scale: torch.Tensor, *, validate: bool = True) -> torch.Tensor:
     r"""KL(N(loc, diag scale^2) || N(0, I)) = 1/2 sum_j (scale_j^2 + loc_j^2 - 1 - log scale_j^2), shape (B,).
 
-    Kingma & Welling (2013), Appendix B.
+    Kingma & Welling (2013), Appendix B. ``loc`` and ``scale`` (standard deviations, not
+    variances) have one shape (or one rank, with size-1 dimensions that broadcast); ``validate``
+    checks that the scales are positive.
     """
+    _check_gaussian(loc, scale)
+    if validate:
+        _check_positive(scale, "scale")
     return 0.5 * (scale.pow(2) + loc.pow(2) - 1 - 2 * scale.log()).sum(-1)
 
 
-def diagonal_normal_log_prob(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """log N(z; loc, diag scale^2), summed over the last dimension."""
+def diagonal_normal_log_prob(
+    loc: torch.Tensor, scale: torch.Tensor, z: torch.Tensor, *, validate: bool = True
+) -> torch.Tensor:
+    """log N(z; loc, diag scale^2), summed over the last dimension (parameters first, value last).
+
+    ``loc`` and ``scale`` have one shape; ``z`` ends with it (leading sample dimensions broadcast).
+    ``validate`` checks that the scales are positive.
+    """
+    _check_gaussian(loc, scale)
+    checks.tensor(z, "z", floating=True)
+    try:
+        fits = torch.broadcast_shapes(z.shape, loc.shape, scale.shape) == z.shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"z {tuple(z.shape)} must end with loc's shape {tuple(loc.shape)} (samples first).")
+    if validate:
+        _check_positive(scale, "scale")
     return (-0.5 * ((z - loc) / scale).pow(2) - scale.log() - 0.5 * LOG_2PI).sum(-1)
 
 
@@ -81,6 +175,7 @@ def reparameterize(
 
     Pass ``eps`` to fix the noise (tests) or a ``generator`` to seed it.
     """
+    _check_gaussian(loc, scale)
     if eps is None:
         check_generator(generator, loc.device)
         eps = torch.randn(loc.shape, device=loc.device, dtype=loc.dtype, generator=generator)
@@ -121,16 +216,66 @@ def elbo(
     :func:`gaussian_kl_to_standard` when ``analytic_kl``, else the one-sample estimate
     log q(z|x) - log p(z) (what Pyro's ``Trace_ELBO`` computes). ``beta`` weights the KL
     (Higgins et al., 2017); beta = 1 gives the ELBO itself.
+
+    ``x`` is checked by the likelihood (vaelib's validate it by default; ``fit`` and ``evaluate``
+    pass data checked once instead). The KL term does not check the encoder's scales, which
+    vaelib's encoders keep positive; a hand-made encoder must too.
     """
+    if not isinstance(beta, torch.Tensor):  # a tensor beta is not read here: that would sync the host
+        checks.real_number(beta, "beta", minimum=0.0)
+    checks.flag(analytic_kl, "analytic_kl")
+    if not callable(log_likelihood):
+        raise TypeError(f"log_likelihood must be a function (logits, x) -> (B,), got {type(log_likelihood).__name__}.")
     loc, scale = encoder(x)  # (B, z), (B, z)
     z = reparameterize(loc, scale, eps=eps, generator=generator)  # (B, z)
     reconstruction = log_likelihood(decoder(z), x)  # (B,)
     if analytic_kl:
-        kl = gaussian_kl_to_standard(loc, scale)
+        kl = gaussian_kl_to_standard(loc, scale, validate=False)
     else:
         log_prior = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)
-        kl = diagonal_normal_log_prob(z, loc, scale) - log_prior
+        kl = diagonal_normal_log_prob(loc, scale, z, validate=False) - log_prior
     return ELBOTerms(reconstruction, kl, reconstruction - beta * kl)
+
+
+def log_importance_weights(
+    encoder: torch.nn.Module,
+    decoder: torch.nn.Module,
+    x: torch.Tensor,
+    k: int,
+    *,
+    generator: torch.Generator | None = None,
+    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
+    chunk_size: int = 256,
+) -> torch.Tensor:
+    r"""Log importance weights of ``k`` draws per example, shape (k, B):
+
+    .. math::
+        \log w_k = \log p(x \mid z_k) + \log p(z_k) - \log q(z_k \mid x), \qquad z_k \sim q(z \mid x),
+
+    each w_k an unbiased estimate of p(x) (Burda et al., 2015). Samples are drawn ``chunk_size``
+    at a time, so the decoder never sees more than ``chunk_size * B`` codes at once. Taught in
+    chapter 6 (its ``log_weights`` is the teaching copy, checked against this); used by
+    :func:`iwae_bound` and chapters 6 and 7.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a whole number of samples, at least 1; got {k!r}")
+    loc, scale = encoder(x)  # (B, z)
+    check_generator(generator, loc.device)
+    chunks = []
+    for start in range(0, k, chunk_size):
+        n = min(chunk_size, k - start)
+        eps = torch.randn((n, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
+        z = loc + scale * eps  # (n, B, z)
+        logits = decoder(z.flatten(0, 1))  # (n * B, ...)
+        log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
+        log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
+        chunks.append(log_px_z + log_pz - diagonal_normal_log_prob(loc, scale, z, validate=False))  # (n, B)
+    return torch.cat(chunks)  # (k, B)
+
+
+def log_mean_exp(log_w: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """log (1/K) sum_k exp(log_w_k) along ``dim``, computed stably with logsumexp."""
+    return torch.logsumexp(log_w, dim=dim) - math.log(log_w.shape[dim])
 
 
 def iwae_bound(
@@ -138,6 +283,7 @@ def iwae_bound(
     decoder: torch.nn.Module,
     x: torch.Tensor,
     k: int,
+    *,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
     chunk_size: int = 256,
@@ -149,22 +295,10 @@ def iwae_bound(
         \frac{p(x|z_k)\,p(z)}{q(z_k|x)}\Big], \quad z_k \sim q(z|x),
 
     with L_1 = ELBO <= L_K <= L_{K+1} <= log p(x). For large K this is the standard
-    estimate of the test log-likelihood. Samples are drawn ``chunk_size`` at a time and
-    combined with a running log-sum-exp, so memory does not grow with K.
+    estimate of the test log-likelihood: the log-mean-exp of :func:`log_importance_weights`.
+    Taught in chapter 6; used in chapters 6 and 7 (through ``estimate_log_likelihood``).
     """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    loc, scale = encoder(x)  # (B, z)
-    check_generator(generator, loc.device)
-    total = None  # running log sum_k w_k, shape (B,)
-    for start in range(0, k, chunk_size):
-        n = min(chunk_size, k - start)
-        eps = torch.randn((n, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
-        z = loc + scale * eps  # (n, B, z)
-        logits = decoder(z.flatten(0, 1))  # (n * B, ...)
-        log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
-        log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
-        log_w = log_px_z + log_pz - diagonal_normal_log_prob(z, loc, scale)  # (n, B)
-        chunk = torch.logsumexp(log_w, dim=0)
-        total = chunk if total is None else torch.logaddexp(total, chunk)
-    return total - math.log(k)
+    weights = log_importance_weights(
+        encoder, decoder, x, k, generator=generator, log_likelihood=log_likelihood, chunk_size=chunk_size
+    )
+    return log_mean_exp(weights)

@@ -15,10 +15,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import checks
 from .data import IMAGE_SHAPE, N_PIXELS
 from .settings import check_generator
 
 MIN_SCALE = 1e-4  # floor on the posterior standard deviation: keeps log(scale) finite
+LEAKY_SLOPE = 0.2  # negative slope of the conv pair's leaky ReLUs (the DCGAN habit)
+KERNEL, STRIDE, PADDING = 4, 2, 1  # each conv layer halves (each transposed conv doubles) height and width
+FEATURE_SIDE = IMAGE_SHAPE[-1] // STRIDE**2  # 28 -> 14 -> 7: the side of the conv pair's feature maps
 
 
 def positive_scale(raw: torch.Tensor) -> torch.Tensor:
@@ -26,12 +30,31 @@ def positive_scale(raw: torch.Tensor) -> torch.Tensor:
     return F.softplus(raw) + MIN_SCALE
 
 
-def _check_input(x: torch.Tensor, shape: tuple[int, ...], what: str) -> None:
+def _check_input(x: torch.Tensor, shape: tuple[int, ...], what: str, weight: torch.Tensor) -> None:
+    """Shape, dtype and device of a network's input against its first ``weight``: no tensor values are read."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} expects a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor.")
     if x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
         want = ", ".join(["B", *map(str, shape)])
-        raise ValueError(f"{what} expects a tensor of shape ({want}), got {tuple(x.shape)}")
+        hint = f": {checks.image_shape_hint(x.shape)}" if shape == IMAGE_SHAPE else ""
+        raise ValueError(f"{what} expects a tensor of shape ({want}), got {tuple(x.shape)}{hint}")
     if not x.is_floating_point():  # e.g. uint8 pixels 0-255: a dtype check costs no device sync
         raise ValueError(f"{what} expects floating-point input, got {x.dtype}; for 0-255 pixels use x.float() / 255")
+    if x.dtype != weight.dtype:
+        raise ValueError(f"{what}'s weights are {weight.dtype} but its input is {x.dtype}; use x.to({weight.dtype}).")
+    if x.device != weight.device:
+        raise ValueError(
+            f"{what}'s weights are on {weight.device} but its input is on {x.device}; move it with x.to(device)."
+        )
+
+
+def _check_sizes(z_dim, sizes, name: str, what: str) -> None:
+    """``z_dim`` and the layer sizes (``hidden_dim``, or the two ``channels``) must be whole numbers >= 1."""
+    checks.whole_number(z_dim, f"{what}'s z_dim")
+    if name == "channels" and (not isinstance(sizes, (tuple, list)) or len(sizes) != 2):
+        raise ValueError(f"{what}'s channels must be two whole numbers (c1, c2), got {sizes!r}.")
+    for size in sizes if name == "channels" else [sizes]:
+        checks.whole_number(size, f"{what}'s {name}")
 
 
 class MLPEncoder(nn.Module):
@@ -39,13 +62,14 @@ class MLPEncoder(nn.Module):
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
         super().__init__()
+        _check_sizes(z_dim, hidden_dim, "hidden_dim", type(self).__name__)
         self.z_dim = z_dim
         self.hidden = nn.Linear(N_PIXELS, hidden_dim)
         self.loc = nn.Linear(hidden_dim, z_dim)
         self.raw_scale = nn.Linear(hidden_dim, z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, IMAGE_SHAPE, type(self).__name__)
+        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
         return self.loc(h), positive_scale(self.raw_scale(h))  # (B, z), (B, z)
 
@@ -55,25 +79,30 @@ class MLPDecoder(nn.Module):
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
         super().__init__()
+        _check_sizes(z_dim, hidden_dim, "hidden_dim", type(self).__name__)
         self.z_dim = z_dim
         self.hidden = nn.Linear(z_dim, hidden_dim)
         self.logits = nn.Linear(hidden_dim, N_PIXELS)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_input(z, (self.z_dim,), type(self).__name__)
+        _check_input(z, (self.z_dim,), type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(z))  # (B, hidden)
         return self.logits(h).view(-1, *IMAGE_SHAPE)  # (B, 1, 28, 28)
 
 
 def _down(c_in: int, c_out: int) -> nn.Sequential:
     """Halve height and width: 4x4 convolution, stride 2, then batch norm and leaky ReLU."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, KERNEL, stride=STRIDE, padding=PADDING), nn.BatchNorm2d(c_out), nn.LeakyReLU(LEAKY_SLOPE)
+    )
 
 
 def _up(c_in: int, c_out: int) -> nn.Sequential:
     """Double height and width: 4x4 transposed convolution, stride 2, then batch norm and leaky ReLU."""
     return nn.Sequential(
-        nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)
+        nn.ConvTranspose2d(c_in, c_out, KERNEL, stride=STRIDE, padding=PADDING),
+        nn.BatchNorm2d(c_out),
+        nn.LeakyReLU(LEAKY_SLOPE),
     )
 
 
@@ -82,14 +111,16 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
         super().__init__()
+        _check_sizes(z_dim, channels, "channels", type(self).__name__)
         self.z_dim = z_dim
         c1, c2 = channels
+        features = c2 * FEATURE_SIDE**2
         self.features = nn.Sequential(_down(1, c1), _down(c1, c2), nn.Flatten())  # (B, c2 * 7 * 7)
-        self.loc = nn.Linear(c2 * 7 * 7, z_dim)
-        self.raw_scale = nn.Linear(c2 * 7 * 7, z_dim)
+        self.loc = nn.Linear(features, z_dim)
+        self.raw_scale = nn.Linear(features, z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, IMAGE_SHAPE, type(self).__name__)
+        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.loc.weight)
         h = self.features(x)
         return self.loc(h), positive_scale(self.raw_scale(h))
 
@@ -99,13 +130,17 @@ class ConvDecoder(nn.Module):
 
     def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
         super().__init__()
+        _check_sizes(z_dim, channels, "channels", type(self).__name__)
         self.z_dim = z_dim
         c1, c2 = channels
-        self.project = nn.Sequential(nn.Linear(z_dim, c2 * 7 * 7), nn.LeakyReLU(0.2), nn.Unflatten(1, (c2, 7, 7)))
-        self.upsample = nn.Sequential(_up(c2, c1), nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1))
+        side = FEATURE_SIDE
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, c2 * side**2), nn.LeakyReLU(LEAKY_SLOPE), nn.Unflatten(1, (c2, side, side))
+        )
+        self.upsample = nn.Sequential(_up(c2, c1), nn.ConvTranspose2d(c1, 1, KERNEL, stride=STRIDE, padding=PADDING))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_input(z, (self.z_dim,), type(self).__name__)
+        _check_input(z, (self.z_dim,), type(self).__name__, self.project[0].weight)
         return self.upsample(self.project(z))  # (B, 1, 28, 28)
 
 
@@ -114,6 +149,8 @@ class VAE(nn.Module):
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module):
         super().__init__()
+        checks.module(encoder, "encoder", ("z_dim",))
+        checks.module(decoder, "decoder", ("z_dim",))
         if encoder.z_dim != decoder.z_dim:
             raise ValueError(f"encoder has z_dim={encoder.z_dim} but decoder has z_dim={decoder.z_dim}")
         self.encoder, self.decoder = encoder, decoder
@@ -137,6 +174,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Pixel probabilities decoded from ``n`` draws of the prior N(0, I): (n, 1, 28, 28)."""
+        n = checks.whole_number(n, "n (the number of samples)")
         device = next(self.parameters()).device
         check_generator(generator, device)
         z = torch.randn(n, self.z_dim, device=device, generator=generator)

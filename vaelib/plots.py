@@ -10,7 +10,24 @@ import torch
 from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
+from . import checks
 from .train import History
+
+_SLACK = 1e-4  # rounding above 1 or below 0 in computed probabilities is not a mistake
+
+
+def _check_grid_images(images, name: str = "images") -> None:
+    """(N, 1, H, W) probabilities in [0, 1]; imshow would silently clip logits or 0-255 pixels."""
+    checks.tensor(images, name)
+    if images.dim() != 4 or images.shape[1] != 1 or len(images) == 0:
+        raise ValueError(
+            f"{name} must be a non-empty batch of shape (N, 1, H, W), got {tuple(images.shape)}: "
+            f"{checks.image_shape_hint(images.shape)}."
+        )
+    low, high = checks.value_range(images.float())
+    if not (low >= -_SLACK and high <= 1 + _SLACK):
+        problem = checks.pixel_range_problem(low, high) or "lie outside [0, 1]"
+        raise ValueError(f"{name} must be probabilities in [0, 1], but they {problem}. Logits? Use torch.sigmoid.")
 
 
 def _axes(ax, figsize):
@@ -22,6 +39,8 @@ def _axes(ax, figsize):
 
 def image_grid(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None = None):
     """Images (N, 1, 28, 28) in [0, 1] tiled in rows of ``nrow``."""
+    _check_grid_images(images)
+    checks.whole_number(nrow, "nrow")
     grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, pad_value=1.0)  # (3, H, W)
     fig, ax = _axes(ax, (nrow, max(1, -(-len(images) // nrow))))
     ax.imshow(grid[0].numpy(), cmap="gray_r", vmin=0, vmax=1)
@@ -33,6 +52,13 @@ def image_grid(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None =
 
 def reconstructions(originals: torch.Tensor, reconstructed: torch.Tensor, ax=None, title: str | None = None):
     """Originals in the top row, their reconstructions beneath."""
+    checks.tensor(originals, "originals")
+    checks.tensor(reconstructed, "reconstructed")
+    if originals.shape != reconstructed.shape:
+        raise ValueError(
+            f"originals {tuple(originals.shape)} and reconstructed {tuple(reconstructed.shape)} must match, "
+            "one reconstruction per original."
+        )
     n = len(originals)
     return image_grid(
         torch.cat([originals[:n], reconstructed[:n]]),
@@ -48,6 +74,10 @@ def normal_quantile_grid(n: int, low: float = 0.05, high: float = 0.95) -> torch
     Row i (top to bottom) holds decreasing z_2; column j increasing z_1, so the image
     reads like a plot with z_2 upwards.
     """
+    checks.whole_number(n, "n")
+    low, high = checks.real_number(low, "low"), checks.real_number(high, "high")
+    if not 0 < low < high < 1:
+        raise ValueError(f"need 0 < low < high < 1 (probabilities of the Normal's quantiles), got {low} and {high}.")
     q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(low, high, n))
     z1, z2 = torch.meshgrid(q, q.flip(0), indexing="xy")
     return torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)
@@ -56,6 +86,7 @@ def normal_quantile_grid(n: int, low: float = 0.05, high: float = 0.95) -> torch
 @torch.no_grad()
 def latent_manifold(decoder: torch.nn.Module, n: int = 20, ax=None, title: str | None = None):
     """Decode an n x n Normal-quantile grid of a 2-D latent space into one image."""
+    checks.module(decoder, "decoder", ("z_dim",))
     if decoder.z_dim != 2:
         raise ValueError(f"the manifold plot needs a 2-D latent space, this decoder has z_dim={decoder.z_dim}")
     device = next(decoder.parameters()).device
@@ -74,6 +105,12 @@ def interpolation(
     title: str | None = None,
 ):
     """Decode ``steps`` points on the straight line from ``z_start`` to ``z_end`` (each (z_dim,))."""
+    checks.module(decoder, "decoder", ("z_dim",))
+    for name, z in (("z_start", z_start), ("z_end", z_end)):
+        checks.tensor(z, name, floating=True)
+        if tuple(z.shape) != (decoder.z_dim,):
+            raise ValueError(f"{name} must be one latent code of shape ({decoder.z_dim},), got {tuple(z.shape)}.")
+    checks.whole_number(steps, "steps", minimum=2)
     t = torch.linspace(0, 1, steps, device=z_start.device).unsqueeze(1)  # (steps, 1)
     z = (1 - t) * z_start + t * z_end  # (steps, z_dim)
     return image_grid(torch.sigmoid(decoder(z)), nrow=steps, ax=ax, title=title)
@@ -91,6 +128,8 @@ def latent_scatter(
     labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"expected points of shape (N, 2), got {points.shape}; embed to 2-D first")
+    if labels.shape != points.shape[:1]:
+        raise ValueError(f"expected one label per point, {len(points)} in all, got labels of shape {labels.shape}.")
     fig, ax = _axes(ax, (6, 6))
     colours = matplotlib.colormaps["tab10"]
     for digit in range(10):
@@ -106,6 +145,13 @@ def latent_scatter(
 
 def elbo_curves(history: History, ax=None, title: str | None = None, label: str = ""):
     """Train and test ELBO (nats per image) against epochs."""
+    if not isinstance(history, History):
+        raise TypeError(f"history must be the vaelib.History that fit returns, got {type(history).__name__}.")
+    if history.test_elbo and len(history.test_elbo) != len(history.train_elbo):
+        raise ValueError(
+            f"history has {len(history.train_elbo)} train but {len(history.test_elbo)} test ELBOs; "
+            "pass test data to every fit call of the run, or none."
+        )
     fig, ax = _axes(ax, (6, 4))
     prefix = f"{label} " if label else ""
     ax.plot(history.epochs, history.train_elbo, "o-", label=f"{prefix}train")

@@ -11,6 +11,8 @@ import pyro.distributions as dist
 import torch
 import torch.nn as nn
 
+from . import checks
+
 
 class PyroVAE(nn.Module):
     """``model`` is p(z) p(x|z) and ``guide`` is q(z|x), for ``pyro.infer.SVI``.
@@ -24,6 +26,9 @@ class PyroVAE(nn.Module):
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, grey_pixels: bool = False):
         super().__init__()
+        checks.module(encoder, "encoder", ("z_dim",))
+        checks.module(decoder, "decoder", ("z_dim",))
+        checks.flag(grey_pixels, "grey_pixels")
         if encoder.z_dim != decoder.z_dim:
             raise ValueError(f"encoder has z_dim={encoder.z_dim} but decoder has z_dim={decoder.z_dim}")
         self.encoder, self.decoder = encoder, decoder

@@ -9,12 +9,63 @@ Because the file ships inside the package, a notebook on Colab finds it as well.
 
 from __future__ import annotations
 
+import datetime
 import json
+import platform
 from pathlib import Path
+from typing import TypedDict
+
+import torch
 
 RECORDS_DIR = Path(__file__).with_name("recorded")
-REQUIRED_KEYS = ("chapter", "budget", "date", "hardware", "software", "data", "settings", "results", "run")
-RUN_KEYS = ("commit", "uncommitted_changes", "wall_seconds", "command")  # what tools/record_run.py adds
+
+
+class RunInfo(TypedDict):
+    """How a record was made; ``tools/record_run.py`` adds it as the record's ``run`` entry."""
+
+    notebook: str  # the chapter that ran, relative to the repository
+    commit: str  # the commit it ran at
+    uncommitted_changes: bool  # whether tracked files differed from that commit
+    wall_seconds: float  # the whole run, kernel start to last cell
+    command: str  # the command that made the record, to make it again
+
+
+class Record(TypedDict):
+    """A recorded run of a chapter: what a chapter's ``RECORD`` holds (:func:`new_record`), plus ``run``."""
+
+    chapter: str  # the notebook's name, e.g. "06_evaluation"
+    budget: str  # the mode it ran in: "cpu" or "full"
+    date: str  # ISO date of the run
+    hardware: str  # vaelib.hardware_name(device)
+    software: dict  # versions of python and torch
+    data: str  # ImageData.source: "MNIST", or the stand-in's name
+    settings: dict  # the chapter's settings in that mode (vaelib.chapter_settings) and sizes actually used
+    results: dict  # what the chapter computed; its layout is the chapter's own
+    run: RunInfo
+
+
+REQUIRED_KEYS = tuple(Record.__annotations__)
+RUN_KEYS = tuple(RunInfo.__annotations__)
+
+
+def new_record(chapter: str, budget: str, device, data: str, settings: dict, results: dict) -> dict:
+    """A chapter's ``RECORD``: this run's results with the conditions they were computed under.
+
+    Everything of :class:`Record` but ``run``, which ``tools/record_run.py`` adds when it saves the
+    record. Used by chapter 6 (and every chapter that records a long run).
+    """
+    from .settings import hardware_name  # here, not at the top: settings imports nothing from records
+
+    return {
+        "chapter": chapter,
+        "budget": budget,
+        "date": datetime.date.today().isoformat(),
+        "hardware": hardware_name(device),
+        "software": {"python": platform.python_version(), "torch": torch.__version__},
+        "data": data,
+        "settings": settings,
+        "results": results,
+    }
 
 
 class RecordError(ValueError):

@@ -1,10 +1,11 @@
-"""Run-wide settings: the smoke switch, the device, seeding and per-mode budgets.
+"""Run-wide settings: the smoke switch, the device, seeding and which budget a run gets.
 
 Every chapter reads these in its setup cell, so one environment variable turns a
 notebook from a full training run into a seconds-long smoke test:
 
 * ``VAE_BOOK_SMOKE=1`` -> smoke mode (tiny data, one or two epochs). When the
-  variable is unset, smoke mode is on exactly when ``CI`` is set.
+  variable is unset, smoke mode is on exactly when ``CI`` is set to anything but a false
+  value (``CI=false`` or ``CI=0`` leaves it off).
 * ``VAE_BOOK_DATA=/path`` -> where MNIST lives or is downloaded to.
 * ``VAE_BOOK_BUDGET=cpu|full`` -> the budget of a real (non-smoke) run, when the automatic
   choice (full with CUDA, else cpu) is not wanted: e.g. a full run on a CPU overnight.
@@ -14,17 +15,24 @@ Nothing here runs at import time; each function reads the environment when calle
 
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
+import pyro
 import torch
+
+from .budgets import BUDGETS, Budget
 
 SMOKE_ENV = "VAE_BOOK_SMOKE"
 DATA_ROOT_ENV = "VAE_BOOK_DATA"
 BUDGET_ENV = "VAE_BOOK_BUDGET"
+CI_ENV = "CI"  # set by CI services; turns smoke mode on when VAE_BOOK_SMOKE is unset
+# Every environment variable vaelib reads: _config.yml's execution_environment must name the same ones,
+# so that the build runs the chapters again when one of them changes (tests/test_settings.py checks it).
+ENVIRONMENT = (SMOKE_ENV, BUDGET_ENV, DATA_ROOT_ENV, CI_ENV)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -32,8 +40,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 def smoke_mode() -> bool:
     """Whether to run in smoke mode (``VAE_BOOK_SMOKE``; defaults to on under CI)."""
     raw = os.environ.get(SMOKE_ENV)
-    if raw is None:
-        return bool(os.environ.get("CI"))
+    if raw is None:  # CI services set CI=true (or 1, or their name); CI=false means "not CI"
+        return os.environ.get(CI_ENV, "").strip().lower() not in _FALSE
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -50,14 +58,14 @@ def pick_device() -> torch.device:
 
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, torch (CPU and CUDA) and Pyro; return a CPU generator seeded alike."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a whole number, got {seed!r} ({type(seed).__name__}); e.g. seed_everything(0).")
+    if seed < 0:
+        raise ValueError(f"seed must be 0 or more, got {seed}; e.g. seed_everything(0).")
+    seed = int(seed)
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    try:
-        import pyro
-
-        pyro.set_rng_seed(seed)
-    except ImportError:  # pragma: no cover - pyro is a dependency, but seeding must not need it
-        pass
+    pyro.set_rng_seed(seed)
     return torch.Generator().manual_seed(seed)
 
 
@@ -67,6 +75,11 @@ def check_generator(generator: torch.Generator | None, device: torch.device | st
     torch draws random numbers with a generator only on the generator's own device; a CPU
     generator used for CUDA tensors fails with an error that does not say so.
     """
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator or None, got {type(generator).__name__}; "
+            "make one with torch.Generator().manual_seed(seed)."
+        )
     device = torch.device(device)
     if generator is not None and generator.device.type != device.type:
         raise ValueError(
@@ -76,31 +89,17 @@ def check_generator(generator: torch.Generator | None, device: torch.device | st
 
 
 def data_root() -> Path:
-    """Where MNIST is stored or downloaded to: ``$VAE_BOOK_DATA`` or ``~/.cache/vae-book``."""
+    """Where MNIST is stored or downloaded to: ``$VAE_BOOK_DATA`` or ``~/.cache/vae-book``.
+
+    A value with spaces around the path is an error rather than a folder whose name starts with a
+    space; :func:`~vaelib.data.load_mnist` also refuses a ``VAE_BOOK_DATA`` folder that does not exist.
+    """
     raw = os.environ.get(DATA_ROOT_ENV)
+    if raw and raw != raw.strip():
+        raise ValueError(
+            f"{DATA_ROOT_ENV}={raw!r} has spaces around the path; remove them, e.g. {DATA_ROOT_ENV}={raw.strip()}"
+        )
     return Path(raw).expanduser() if raw else Path.home() / ".cache" / "vae-book"
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much work a chapter does; one place derives every expensive setting."""
-
-    mode: str  # "smoke" (CI, seconds), "cpu" (default build, minutes) or "full" (CUDA)
-    epochs: int  # passes over the training set for the main model of a chapter
-    train_size: int | None  # training images used (None = the whole split)
-    test_size: int | None  # test images used for evaluation (None = the whole split)
-    batch_size: int  # mini-batch size
-    tsne_points: int  # points embedded by t-SNE (cost grows ~n log n, 2.4 s per 1,000 on 2 cores)
-    iwae_samples: int  # importance samples K for log p(x) estimates
-
-
-_BUDGETS = {
-    "smoke": Budget("smoke", epochs=1, train_size=512, test_size=256, batch_size=128, tsne_points=300, iwae_samples=16),
-    "cpu": Budget("cpu", epochs=5, train_size=None, test_size=None, batch_size=256, tsne_points=2000, iwae_samples=500),
-    "full": Budget(
-        "full", epochs=50, train_size=None, test_size=None, batch_size=256, tsne_points=5000, iwae_samples=5000
-    ),
-}
 
 
 def budget(smoke: bool | None = None, device: torch.device | str | None = None) -> Budget:
@@ -108,7 +107,7 @@ def budget(smoke: bool | None = None, device: torch.device | str | None = None) 
     full on CUDA, cpu otherwise."""
     smoke = smoke_mode() if smoke is None else smoke
     if smoke:
-        return _BUDGETS["smoke"]
+        return BUDGETS["smoke"]
     chosen = os.environ.get(BUDGET_ENV, "").strip().lower()
     if chosen:
         if chosen not in ("cpu", "full"):
@@ -116,9 +115,9 @@ def budget(smoke: bool | None = None, device: torch.device | str | None = None) 
                 f"{BUDGET_ENV}={chosen!r} is not a budget: set it to 'cpu' or 'full', or unset it to choose by "
                 f"device; for a smoke run set {SMOKE_ENV}=1 instead."
             )
-        return _BUDGETS[chosen]
+        return BUDGETS[chosen]
     device = torch.device(device) if device is not None else pick_device()
-    return _BUDGETS["full" if device.type == "cuda" else "cpu"]
+    return BUDGETS["full" if device.type == "cuda" else "cpu"]
 
 
 def hardware_name(device: torch.device | str) -> str:

@@ -17,9 +17,9 @@ to approximate is available in closed form:
       \qquad
       \mathrm{KL}(q \,\|\, p(z)) = \tfrac12\big(\operatorname{tr} S + m^\top m - d - \log\det S\big).
 
-A q is given by ``loc`` (..., d) and either ``scale`` (..., d), the standard deviations of a
-diagonal Gaussian (what a VAE encoder returns), or ``scale_tril`` (..., d, d), a lower-triangular
-Cholesky factor L of a full covariance (as in ``torch.distributions.MultivariateNormal``).
+A q is given by ``loc`` (..., d) and ``scale_tril`` (..., d, d), a lower-triangular Cholesky
+factor L of its covariance (as in ``torch.distributions.MultivariateNormal``); a diagonal q with
+standard deviations ``scale`` (what a VAE encoder returns) is ``torch.diag_embed(scale)``.
 Results are per example, shape (...,), in nats. The model works in the dtype and on the device
 of its ``weight``; in float64, identities such as log p(x) = ELBO + KL(q || p(z|x)) hold to
 about 1e-12.
@@ -31,7 +31,8 @@ import math
 
 import torch
 
-from .losses import LOG_2PI, ELBOTerms, gaussian_kl_to_standard
+from . import checks
+from .losses import LOG_2PI, ELBOTerms
 
 
 def _half_log_det(scale_tril: torch.Tensor) -> torch.Tensor:
@@ -59,10 +60,15 @@ def gaussian_kl(loc_q: torch.Tensor, tril_q: torch.Tensor, loc_p: torch.Tensor, 
 class LinearGaussian:
     """z ~ N(0, I_d), x | z ~ N(W z + b, noise_std^2 I_D), with exact evidence, posterior and ELBO.
 
+    Taught in chapter 1 (every term of the ELBO in closed form); used in chapter 9.
+
     ``weight`` is W, shape (D, d); ``bias`` is b, shape (D,); ``noise_std`` is sigma > 0.
     """
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor, noise_std: float):
+        checks.tensor(weight, "weight", floating=True)
+        checks.tensor(bias, "bias", floating=True)
+        checks.real_number(noise_std, "noise_std", positive=True)
         if weight.dim() != 2:
             raise ValueError(f"weight must be a (D, d) matrix, got shape {tuple(weight.shape)}")
         if bias.shape != weight.shape[:1]:
@@ -80,8 +86,14 @@ class LinearGaussian:
         return self.weight.shape[1]
 
     def _check(self, tensor: torch.Tensor, size: int, name: str) -> None:
+        checks.tensor(tensor, name, floating=True)
         if tensor.shape[-1:] != (size,):
             raise ValueError(f"{name} must end in a dimension of size {size}, got shape {tuple(tensor.shape)}")
+        if tensor.dtype != self.weight.dtype or tensor.device != self.weight.device:
+            raise ValueError(
+                f"{name} is {tensor.dtype} on {tensor.device} but the model's weight {self.weight.dtype} on "
+                f"{self.weight.device}; convert with {name}.to(model.weight)."
+            )
 
     def _noise(self, shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
         # Drawn on the generator's device (a CPU generator also serves a CUDA model), then moved.
@@ -96,6 +108,7 @@ class LinearGaussian:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw ``n`` pairs (z, x) from the joint: z (n, d), x (n, D)."""
+        n = checks.whole_number(n, "n")
         z = self._noise((n, self.z_dim), generator)
         x = self.decode(z) + self.noise_std * self._noise((n, self.x_dim), generator)
         return z, x
@@ -105,8 +118,11 @@ class LinearGaussian:
         self._check(z, self.z_dim, "z")
         return -0.5 * (z.pow(2).sum(-1) + self.z_dim * LOG_2PI)
 
-    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log N(x; W z + b, sigma^2 I), shape broadcast of x and z without the last dimension."""
+    def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x | z) = log N(x; W z + b, sigma^2 I), shape broadcast of z and x without the last dimension.
+
+        Like every log-density in vaelib, the condition (here z) comes first and the value x last.
+        """
         self._check(x, self.x_dim, "x")
         sq = (x - self.decode(z)).pow(2).sum(-1)
         return -0.5 * sq / self.noise_std**2 - 0.5 * self.x_dim * (LOG_2PI + 2 * math.log(self.noise_std))
@@ -137,49 +153,41 @@ class LinearGaussian:
         loc = (x - self.bias) @ self.weight @ covariance / self.noise_std**2  # (..., d); M^{-1} is symmetric
         return loc, torch.linalg.cholesky(covariance)
 
-    def _scale_tril(
-        self, loc: torch.Tensor, scale: torch.Tensor | None, scale_tril: torch.Tensor | None
-    ) -> torch.Tensor:
-        """The Cholesky factor of q's covariance, (..., d, d), from exactly one of ``scale`` and ``scale_tril``."""
+    def _tril(self, loc: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
+        """q's Cholesky factor, checked against ``loc``: (..., d, d), lower triangle only."""
         self._check(loc, self.z_dim, "loc")
-        if (scale is None) == (scale_tril is None):
-            raise ValueError("give q's spread as exactly one of scale= (standard deviations) or scale_tril=")
-        if scale is not None:
-            self._check(scale, self.z_dim, "scale")
-            return torch.diag_embed(scale)
         if scale_tril.shape[-2:] != (self.z_dim, self.z_dim):
-            raise ValueError(f"scale_tril must end in ({self.z_dim}, {self.z_dim}), got {tuple(scale_tril.shape)}")
+            raise ValueError(
+                f"scale_tril must end in ({self.z_dim}, {self.z_dim}), got {tuple(scale_tril.shape)}; for a diagonal "
+                "q with standard deviations `scale`, pass torch.diag_embed(scale)"
+            )
         return scale_tril.tril()
 
-    def elbo(
-        self,
-        x: torch.Tensor,
-        loc: torch.Tensor,
-        scale: torch.Tensor | None = None,
-        scale_tril: torch.Tensor | None = None,
-    ) -> ELBOTerms:
-        """The ELBO of q(z) = N(loc, .) for x in closed form: reconstruction, KL and ELBO terms (...,).
+    def kl_to_prior(self, loc: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
+        """KL(q || p(z)) for q = N(loc, L L^T): 1/2 (tr S + m^T m - d - log det S), shape (...,)."""
+        tril = self._tril(loc, scale_tril)
+        return 0.5 * (tril.pow(2).sum((-2, -1)) + loc.pow(2).sum(-1) - self.z_dim) - _half_log_det(tril)
 
-        Give q's spread as ``scale`` (standard deviations, like loc) or ``scale_tril`` (..., d, d).
+    def elbo(self, x: torch.Tensor, loc: torch.Tensor, scale_tril: torch.Tensor) -> ELBOTerms:
+        """The ELBO of q(z) = N(loc, L L^T) for x in closed form: reconstruction, KL and ELBO terms (...,).
+
+        Taught in chapter 1 (the exact model); used in chapter 9 (the ELBO surgery).
         """
         self._check(x, self.x_dim, "x")
-        tril = self._scale_tril(loc, scale, scale_tril)  # (..., d, d)
+        tril = self._tril(loc, scale_tril)  # (..., d, d)
         residual = (x - self.decode(loc)).pow(2).sum(-1)  # ||x - W m - b||^2
         spread = (self.weight @ tril).pow(2).sum((-2, -1))  # tr(W S W^T) = ||W L||_F^2
         d_x, var = self.x_dim, self.noise_std**2
         reconstruction = -0.5 * (residual + spread) / var - 0.5 * d_x * (LOG_2PI + math.log(var))
-        if scale is not None:
-            kl = gaussian_kl_to_standard(loc, scale)
-        else:
-            kl = 0.5 * (tril.pow(2).sum((-2, -1)) + loc.pow(2).sum(-1) - self.z_dim) - _half_log_det(tril)
+        kl = self.kl_to_prior(loc, tril)
         return ELBOTerms(reconstruction, kl, reconstruction - kl)
 
     def elbo_monte_carlo(
         self,
         x: torch.Tensor,
         loc: torch.Tensor,
-        scale: torch.Tensor | None = None,
-        scale_tril: torch.Tensor | None = None,
+        scale_tril: torch.Tensor,
+        *,
         n_samples: int = 1000,
         generator: torch.Generator | None = None,
     ) -> ELBOTerms:
@@ -188,21 +196,15 @@ class LinearGaussian:
         reconstruction = mean of log p(x|z); kl = mean of log q(z) - log p(z).
         """
         self._check(x, self.x_dim, "x")
-        tril = self._scale_tril(loc, scale, scale_tril)  # (..., d, d)
+        tril = self._tril(loc, scale_tril)  # (..., d, d)
         eps = self._noise((n_samples, *loc.shape), generator)  # (S, ..., d)
         z = loc + (tril @ eps.unsqueeze(-1)).squeeze(-1)  # (S, ..., d)
         log_q = -0.5 * (eps.pow(2).sum(-1) + self.z_dim * LOG_2PI) - _half_log_det(tril)
-        reconstruction = self.log_likelihood(x, z).mean(0)
+        reconstruction = self.log_likelihood(z, x).mean(0)
         kl = (log_q - self.log_prior(z)).mean(0)
         return ELBOTerms(reconstruction, kl, reconstruction - kl)
 
-    def kl_to_posterior(
-        self,
-        x: torch.Tensor,
-        loc: torch.Tensor,
-        scale: torch.Tensor | None = None,
-        scale_tril: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    def kl_to_posterior(self, x: torch.Tensor, loc: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
         """KL(q || p(z | x)) in closed form, shape (...,): the gap log p(x) - ELBO."""
         post_loc, post_tril = self.posterior(x)
-        return gaussian_kl(loc, self._scale_tril(loc, scale, scale_tril), post_loc, post_tril)
+        return gaussian_kl(loc, self._tril(loc, scale_tril), post_loc, post_tril)

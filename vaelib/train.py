@@ -1,25 +1,47 @@
-"""Training loops: plain PyTorch (:func:`fit`) and Pyro SVI (:func:`fit_svi`).
+"""Training loops, plain PyTorch (:func:`fit`) and Pyro SVI (:func:`fit_svi`), and the scores they report.
 
-Both take in-memory :class:`~vaelib.data.ImageData`, show a progress bar
-(:func:`progress_bar`), record the train and test ELBO per epoch in
-nats per image, and stop with :class:`NonFiniteLossError` *before* applying an update
-from a NaN or infinite loss, so the parameters are never corrupted.
+Every function here takes the model first and the data second; everything after the data is
+keyword-only. The loops take in-memory :class:`~vaelib.data.ImageData`, show a progress bar
+(:func:`progress_bar`), and record the train and test ELBO per epoch in nats per image.
+
+**The NaN guard.** Each step computes the loss and the gradients, then checks both together
+(the loss plus the gradients' total norm is finite: one host sync per step), and only then
+updates the parameters. When the check fails, the loop raises :class:`NonFiniteLossError`
+without updating, so the parameters are exactly those from before the failing step.
+
+**Why ``binarize`` defaults differ.** :func:`fit`, :func:`evaluate` and
+:func:`estimate_log_likelihood` default to ``binarize=False``: they score the pixels they are
+given (on grey pixels the Bernoulli term is a cross-entropy; chapter 6 discusses what that number
+means). :func:`fit_svi` and :func:`evaluate_svi` default to ``binarize=True`` because a
+:class:`~vaelib.pyro_vae.PyroVAE`'s Bernoulli is validated, as Pyro's distributions are by
+default, and refuses grey pixels: the default model then trains on the default settings. With
+``PyroVAE(..., grey_pixels=True)`` pass ``binarize=False``.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pyro
 import torch
+from pyro import poutine
+from pyro.infer import ELBO, SVI, Trace_ELBO
+from pyro.infer.util import zero_grads
+from pyro.optim import Adam as PyroAdam
+from torch.nn.utils import get_total_norm
 from tqdm import tqdm
 
-from .data import ImageData
+from . import checks
+from .data import ImageData, check_data
 from .losses import LogLikelihood, bernoulli_log_likelihood, elbo, iwae_bound
 from .models import VAE
+from .pyro_vae import PyroVAE
 
 
 def progress_bar(iterable, desc: str, enabled: bool = True) -> tqdm:
@@ -35,7 +57,7 @@ def progress_bar(iterable, desc: str, enabled: bool = True) -> tqdm:
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; the step that produced it was not applied."""
+    """The loss or a gradient became NaN or infinite; the update it would have made was not applied."""
 
 
 @dataclass
@@ -51,35 +73,123 @@ class History:
         return list(range(1, len(self.train_elbo) + 1))
 
 
-def _raise_non_finite(loss: torch.Tensor, epoch: int, step: int) -> None:
-    raise NonFiniteLossError(
-        f"the loss is {loss.item()} at epoch {epoch}, step {step}; training stopped before this update, "
-        "so the model keeps its last finite parameters. Lower the learning rate, check the data lies "
-        "in [0, 1], or clip gradients."
+def kl_weight(progress_epochs: float, beta: float = 1.0, warmup_epochs: float = 0.0) -> float:
+    r"""The weight of the KL term after ``progress_epochs`` epochs of training.
+
+    .. math::
+        w = \beta \min\Big(1, \frac{\text{progress}}{\text{warm-up}}\Big)
+
+    a linear warm-up from 0 to ``beta`` over ``warmup_epochs`` (KL annealing; Bowman et al., 2016);
+    with ``warmup_epochs=0`` the weight is ``beta`` from the start. :func:`fit` calls it before each
+    step with progress = epochs in its history + steps done / steps per epoch, so a run continued
+    with ``history=`` continues the schedule.
+    """
+    progress = checks.real_number(progress_epochs, "progress_epochs", minimum=0.0)
+    beta = checks.real_number(beta, "beta", minimum=0.0)
+    warmup = checks.real_number(warmup_epochs, "warmup_epochs", minimum=0.0)
+    return beta * min(1.0, progress / warmup) if warmup > 0 else beta
+
+
+def _device_of(model: torch.nn.Module, name: str) -> torch.device:
+    param = next(model.parameters(), None)
+    if param is None:
+        raise ValueError(f"{name} ({type(model).__name__}) has no parameters to train or score.")
+    return param.device
+
+
+def _check_model_and_data(model, data, name: str, model_name: str = "model") -> None:
+    """The data are a non-empty ImageData on the model's device."""
+    check_data(data, name)
+    device = _device_of(model, model_name)
+    if device != data.images.device:
+        raise ValueError(
+            f"{model_name} is on {device} but {name} on {data.images.device}; move one of them, "
+            f"e.g. {name} = {name}.to({str(device)!r})."
+        )
+
+
+def _check_vae(model, name: str = "model") -> None:
+    if isinstance(model, ImageData):
+        raise TypeError(f"{name} is an ImageData; the model comes first, then the data: fit(model, train).")
+    checks.module(model, name, ("encoder", "decoder"))
+
+
+def _check_log_likelihood(log_likelihood) -> None:
+    if not callable(log_likelihood):
+        raise TypeError(
+            f"log_likelihood must be a function (logits, x) -> (B,), got {type(log_likelihood).__name__}; "
+            "e.g. vaelib.bernoulli_log_likelihood."
+        )
+
+
+def _unvalidated(log_likelihood: LogLikelihood) -> LogLikelihood:
+    """vaelib's likelihoods check the data's range (a host sync) unless told not to; these loops
+    feed them :class:`ImageData`, whose pixels were checked once when it was made, so they skip it."""
+    try:
+        takes_validate = "validate" in inspect.signature(log_likelihood).parameters
+    except (TypeError, ValueError):  # builtins and some callables have no signature
+        return log_likelihood
+    return functools.partial(log_likelihood, validate=False) if takes_validate else log_likelihood
+
+
+def _non_finite_parameters(module: torch.nn.Module) -> list[str]:
+    """Names of the parameters holding NaN or inf (reads every parameter: for error messages only)."""
+    with torch.no_grad():
+        return [name for name, p in module.named_parameters() if not torch.isfinite(p).all()]
+
+
+def _non_finite_error(module: torch.nn.Module, where: str, loss: float, grad_norm: float) -> NonFiniteLossError:
+    """The message says what was checked and what state the parameters are in; all of it is true."""
+    broken = _non_finite_parameters(module)
+    if broken:
+        return NonFiniteLossError(
+            f"{where}: parameter(s) {', '.join(broken[:3])} already hold NaN or infinite values (the loss is "
+            f"{loss:.4g}); no update was applied. Rebuild the model or load a checkpoint."
+        )
+    return NonFiniteLossError(
+        f"{where}: the loss is {loss:.4g} and the gradients' norm {grad_norm:.4g}; no update was applied, so the "
+        "parameters are those from before this step. Lower the learning rate, or check the encoder's scales."
     )
 
 
 @torch.no_grad()
-def _mean_per_image(model: VAE, data: ImageData, batch_size: int, binarize: bool, generator, per_example) -> float:
+def _mean_per_image(model, data: ImageData, batch_size: int, binarize: bool, generator, per_example) -> float:
     """Average of ``per_example(x)`` (shape (B,)) over ``data``, in eval mode, one host sync at the end."""
     was_training = model.training
     model.eval()
     total = torch.zeros((), device=data.images.device)
-    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
-        total += per_example(x).sum()
-    model.train(was_training)
+    try:
+        for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
+            total += per_example(x).sum()
+    finally:
+        model.train(was_training)
     return total.item() / len(data)
+
+
+def _check_scoring(model, data, batch_size, binarize, log_likelihood) -> None:
+    _check_vae(model)
+    _check_model_and_data(model, data, "data")
+    checks.whole_number(batch_size, "batch_size")
+    checks.flag(binarize, "binarize")
+    _check_log_likelihood(log_likelihood)
 
 
 def evaluate(
     model: VAE,
     data: ImageData,
+    *,
     batch_size: int = 1000,
     binarize: bool = False,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
 ) -> float:
-    """Mean ELBO per image over ``data`` (one posterior sample per image, analytic KL)."""
+    """Mean ELBO per image over ``data`` (one posterior sample per image, analytic KL).
+
+    ``binarize=False`` scores the pixels as given; see the module docstring for why
+    :func:`evaluate_svi` binarizes by default instead.
+    """
+    _check_scoring(model, data, batch_size, binarize, log_likelihood)
+    log_likelihood = _unvalidated(log_likelihood)
 
     def per_example(x):
         return elbo(model.encoder, model.decoder, x, generator=generator, log_likelihood=log_likelihood).elbo
@@ -90,13 +200,20 @@ def evaluate(
 def estimate_log_likelihood(
     model: VAE,
     data: ImageData,
+    *,
     k: int,
     batch_size: int = 100,
     binarize: bool = False,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
 ) -> float:
-    """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows."""
+    """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows.
+
+    ``k`` is the number of importance samples per image; ``binarize`` as in :func:`evaluate`.
+    """
+    k = checks.whole_number(k, "k (importance samples per image)")
+    _check_scoring(model, data, batch_size, binarize, log_likelihood)
+    log_likelihood = _unvalidated(log_likelihood)
 
     def per_example(x):
         return iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
@@ -104,46 +221,94 @@ def estimate_log_likelihood(
     return _mean_per_image(model, data, batch_size, binarize, generator, per_example)
 
 
+def _check_optimizer(optimizer, model: torch.nn.Module, lr) -> None:
+    if lr is not None:
+        raise ValueError("pass either lr or optimizer, not both: set the learning rate when you build the optimizer.")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}; "
+            "e.g. torch.optim.Adam(model.parameters(), lr=1e-3)."
+        )
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not any(id(p) in held for p in model.parameters()):
+        raise ValueError(
+            "optimizer holds none of this model's parameters (was it built for another model?), so fit would "
+            "train nothing. Build it from this model: torch.optim.Adam(model.parameters())."
+        )
+
+
+def _check_loop_options(epochs, batch_size, binarize, history, on_epoch, progress) -> None:
+    checks.whole_number(epochs, "epochs", minimum=0)
+    checks.whole_number(batch_size, "batch_size")
+    checks.flag(binarize, "binarize")
+    checks.flag(progress, "progress")
+    if history is not None and not isinstance(history, History):
+        raise TypeError(f"history must be the vaelib.History a previous run returned, got {type(history).__name__}.")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be a function (epoch, history), got {type(on_epoch).__name__}.")
+
+
 def fit(
     model: VAE,
     train: ImageData,
     test: ImageData | None = None,
+    *,
     epochs: int = 1,
     batch_size: int = 256,
-    lr: float = 1e-3,
+    lr: float | None = None,
     beta: float = 1.0,
+    kl_warmup_epochs: float = 0.0,
     binarize: bool = False,
-    optimizer: torch.optim.Optimizer | None = None,
-    progress: bool = True,
-    on_epoch: Callable[[int, History], None] | None = None,
-    history: History | None = None,
-    kl_warmup_epochs: float = 0,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
+    optimizer: torch.optim.Optimizer | None = None,
+    history: History | None = None,
+    on_epoch: Callable[[int, History], None] | None = None,
+    progress: bool = True,
 ) -> History:
     """Maximise the (beta-)ELBO with Adam; returns the per-epoch :class:`History`.
 
     The loss is the negative objective *averaged* over the batch (nats per image), so the
-    learning rate does not depend on the batch size. ``kl_warmup_epochs`` > 0 raises the KL
-    weight linearly from 0 to ``beta`` over that many epochs (KL annealing; Bowman et al., 2016).
-    The history records the plain ELBO (beta = 1), whatever weight was trained with.
-    Pass ``history`` to continue a run.
+    learning rate does not depend on the batch size. ``lr`` (default 1e-3) builds the Adam
+    optimizer; pass ``optimizer`` instead to use your own. The KL weight follows
+    :func:`kl_weight` (``beta``, warmed up over ``kl_warmup_epochs``); the history records the
+    plain ELBO (beta = 1), whatever weight was trained with. ``binarize=False`` trains on the pixels
+    as given (see the module docstring). Pass ``history`` to continue a run. A NaN or infinite loss
+    or gradient stops the run before that update (:class:`NonFiniteLossError`).
     """
-    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    history = history or History()
+    _check_vae(model)
+    _check_model_and_data(model, train, "train")
+    if test is not None:
+        if not isinstance(test, ImageData) and isinstance(test, (int, float)):
+            raise TypeError(f"test must be an ImageData or None, got {test!r}; pass epochs by name: epochs={test}.")
+        _check_model_and_data(model, test, "test")
+    _check_loop_options(epochs, batch_size, binarize, history, on_epoch, progress)
+    checks.real_number(beta, "beta", minimum=0.0)
+    checks.real_number(kl_warmup_epochs, "kl_warmup_epochs", minimum=0.0)
+    _check_log_likelihood(log_likelihood)
+    if optimizer is not None:
+        _check_optimizer(optimizer, model, lr)
+    else:
+        lr = checks.real_number(1e-3 if lr is None else lr, "lr", positive=True)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = History() if history is None else history
+    trained = [p for group in optimizer.param_groups for p in group["params"]]
+    log_likelihood = _unvalidated(log_likelihood)
     for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
         model.train()
         total = torch.zeros((), device=train.images.device)
         start = time.perf_counter()
         batches = train.batches(batch_size, binarize=binarize)
+        done = len(history.train_elbo)
         for step, (x, _) in enumerate(batches):
-            progress_in_epochs = len(history.train_elbo) + step / len(batches)
-            weight = beta * min(1.0, progress_in_epochs / kl_warmup_epochs) if kl_warmup_epochs > 0 else beta
+            weight = kl_weight(done + step / len(batches), beta, kl_warmup_epochs)
             terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
             loss = -terms.elbo.mean()
-            if not torch.isfinite(loss):  # one host sync per step: the price of never stepping on NaN
-                _raise_non_finite(loss, epoch, step)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            grad_norm = get_total_norm([p.grad for p in trained if p.grad is not None])
+            if not torch.isfinite(loss.detach() + grad_norm):  # the guard's one host sync per step
+                optimizer.zero_grad(set_to_none=True)  # drop the bad gradients; nothing was stepped
+                raise _non_finite_error(model, f"epoch {epoch}, step {step}", loss.item(), grad_norm.item())
             optimizer.step()
             total += (terms.reconstruction - terms.kl).detach().sum()
         history.seconds.append(time.perf_counter() - start)
@@ -155,22 +320,67 @@ def fit(
     return history
 
 
+def _check_pyro_vae(vae) -> None:
+    if isinstance(vae, PyroVAE):
+        return
+    if isinstance(vae, torch.nn.Module) and hasattr(vae, "encoder") and hasattr(vae, "decoder"):
+        raise TypeError(
+            f"fit_svi and evaluate_svi need a vaelib.PyroVAE (a model and a guide), got {type(vae).__name__}; "
+            "wrap its networks: PyroVAE(vae.encoder, vae.decoder), or train it with vaelib.fit."
+        )
+    raise TypeError(f"expected a vaelib.PyroVAE first, got {type(vae).__name__}.")
+
+
+def _check_support(vae: PyroVAE, data: ImageData, binarize: bool, name: str) -> None:
+    """Grey pixels reach a validated Bernoulli only by mistake: say so once, before training starts."""
+    if binarize or vae.grey_pixels:
+        return
+    grey = any(bool(((x > 0) & (x < 1)).any()) for x in data.images.split(8192))  # a few syncs, once per call
+    if grey:
+        raise ValueError(
+            f"{name} holds grey pixels, outside the support {{0, 1}} of this PyroVAE's validated Bernoulli. "
+            "Pass binarize=True (the default), or build PyroVAE(..., grey_pixels=True) to score grey pixels."
+        )
+
+
+def _check_elbo(loss) -> ELBO:
+    if loss is None:
+        return Trace_ELBO()
+    if not isinstance(loss, ELBO):
+        raise TypeError(
+            f"loss must be a Pyro ELBO object such as pyro.infer.Trace_ELBO() (note the parentheses), got {loss!r}."
+        )
+    return loss
+
+
 @torch.no_grad()
-def evaluate_svi(vae, data: ImageData, binarize: bool = True, loss=None, batch_size: int = 1000) -> float:
+def evaluate_svi(
+    vae: PyroVAE,
+    data: ImageData,
+    *,
+    batch_size: int = 1000,
+    binarize: bool = True,
+    loss: ELBO | None = None,
+) -> float:
     """Mean ELBO per image of a :class:`~vaelib.pyro_vae.PyroVAE` over ``data``: ``-loss / N``, no update.
 
     ``loss`` is a Pyro ELBO object (default ``Trace_ELBO()``, one sample of z per image). The model
     is scored in eval mode, so batch norm uses its running averages and test images never change them.
+    ``binarize=True`` by default because the PyroVAE's Bernoulli refuses grey pixels (module docstring).
     """
-    from pyro.infer import Trace_ELBO
-
-    loss = loss or Trace_ELBO()
+    _check_pyro_vae(vae)
+    _check_model_and_data(vae, data, "data", "vae")
+    checks.whole_number(batch_size, "batch_size")
+    checks.flag(binarize, "binarize")
+    loss = _check_elbo(loss)
+    _check_support(vae, data, binarize, "data")
     was_training = vae.training
     vae.eval()
-    total = sum(
-        loss.loss(vae.model, vae.guide, x) for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize)
-    )
-    vae.train(was_training)
+    try:
+        batches = data.batches(batch_size, shuffle=False, binarize=binarize)
+        total = sum(loss.loss(vae.model, vae.guide, x) for x, _ in batches)
+    finally:
+        vae.train(was_training)
     return -total / len(data)
 
 
@@ -180,8 +390,6 @@ def _check_param_store(vae) -> None:
     ``pyro.module("encoder", net)`` returns the stored tensors when the names already exist, so SVI
     would silently optimise the old model and leave this one untouched.
     """
-    import pyro
-
     store = pyro.get_param_store()
     for prefix, net in (("encoder", vae.encoder), ("decoder", vae.decoder)):
         for name, param in net.named_parameters():
@@ -193,57 +401,112 @@ def _check_param_store(vae) -> None:
                 )
 
 
+def _clear_grads(params) -> None:
+    for p in params:
+        p.grad = None
+
+
+def _nan_in_traces(vae: PyroVAE, x: torch.Tensor) -> bool:
+    """Whether any distribution in the guide and model at ``x`` has a NaN or infinite parameter or value.
+
+    Tells a NaN that Pyro's validation refused apart from other invalid values (a negative scale,
+    grey pixels): a check on the values, not on the text of Pyro's message. Runs with validation
+    off and only after an error, never per step.
+    """
+    try:
+        with torch.no_grad(), pyro.validation_enabled(False):
+            guide = poutine.trace(vae.guide).get_trace(x)
+            model = poutine.trace(poutine.replay(vae.model, trace=guide)).get_trace(x)
+        for trace in (guide, model):
+            for site in trace.nodes.values():
+                if site["type"] != "sample":
+                    continue
+                fn = site["fn"]
+                while hasattr(fn, "base_dist"):  # Independent, Expanded, Masked ...
+                    fn = fn.base_dist
+                values = [site["value"], *(getattr(fn, name, None) for name in getattr(fn, "arg_constraints", {}))]
+                if any(isinstance(v, torch.Tensor) and not torch.isfinite(v).all() for v in values):
+                    return True
+    except Exception:  # any failure here means we cannot tell, so the first error stands
+        return False
+    return False
+
+
+def _svi_step(svi: SVI, vae: PyroVAE, x: torch.Tensor, where: str) -> float:
+    """``SVI.step`` with the guard between the gradients and the update; returns the loss (a float).
+
+    The same calls as ``SVI.step`` (gradients from ``svi.loss_and_grads``, the update by
+    ``svi.optim``, then the gradients are zeroed), so results equal SVI's, plus one host sync for
+    the gradients' norm (Pyro's loss is already a float on the host).
+    """
+    try:
+        with poutine.trace(param_only=True) as capture:
+            loss = svi.loss_and_grads(svi.model, svi.guide, x)  # negative ELBO summed over the batch
+    except ValueError as err:  # Pyro's validation refused a value before any update
+        _clear_grads(vae.parameters())
+        if not _nan_in_traces(vae, x):
+            raise  # not a NaN (e.g. a custom guide's negative scale): Pyro's message stands
+        if _non_finite_parameters(vae):
+            raise _non_finite_error(vae, where, math.nan, math.nan) from err
+        first_line = (str(err).splitlines() or [type(err).__name__])[0]
+        if len(first_line) > 100:
+            first_line = first_line[:100].rsplit(" ", 1)[0] + " ..."
+        raise NonFiniteLossError(
+            f"{where}: the networks produced NaN or infinite values, which Pyro's validation refused "
+            f"({first_line}); no update was applied, so the parameters are those from before this step. "
+            "Lower the learning rate, or check the networks."
+        ) from err
+    params = {site["value"].unconstrained() for site in capture.trace.nodes.values()}
+    grad_norm = get_total_norm([p.grad for p in params if p.grad is not None])
+    if not (math.isfinite(loss) and torch.isfinite(grad_norm)):  # the guard's one host sync per step
+        _clear_grads(params)
+        raise _non_finite_error(vae, where, loss, grad_norm.item())
+    svi.optim(params)
+    zero_grads(params)
+    return loss
+
+
 def fit_svi(
-    vae,
+    vae: PyroVAE,
     train: ImageData,
     test: ImageData | None = None,
+    *,
     epochs: int = 1,
     batch_size: int = 256,
     lr: float = 1e-3,
     binarize: bool = True,
-    loss=None,
-    progress: bool = True,
-    on_epoch: Callable[[int, History], None] | None = None,
+    loss: ELBO | None = None,
     history: History | None = None,
+    on_epoch: Callable[[int, History], None] | None = None,
+    progress: bool = True,
 ) -> History:
     """Train a :class:`~vaelib.pyro_vae.PyroVAE` with ``pyro.infer.SVI`` and Adam.
 
     ``loss`` defaults to ``Trace_ELBO()``; pass ``JitTrace_ELBO()`` to compile it (Pyro then
     skips distribution validation). The test ELBO comes from :func:`evaluate_svi` (same estimator
     as training, one sample), computed in eval mode so batch norm uses its running averages.
+    ``binarize=True`` by default (module docstring). Each step is ``SVI.step`` with the NaN guard
+    between the gradients and the update: a NaN or infinite loss or gradient raises
+    :class:`NonFiniteLossError`, and no update is applied.
     """
-    from pyro.infer import SVI, Trace_ELBO
-    from pyro.optim import Adam
-
+    _check_pyro_vae(vae)
+    _check_model_and_data(vae, train, "train", "vae")
+    if test is not None:
+        _check_model_and_data(vae, test, "test", "vae")
+    _check_loop_options(epochs, batch_size, binarize, history, on_epoch, progress)
+    lr = checks.real_number(lr, "lr", positive=True)
+    loss = _check_elbo(loss)
+    for name, data in (("train", train), ("test", test)):
+        if data is not None:
+            _check_support(vae, data, binarize, name)
     _check_param_store(vae)
-    loss = loss or Trace_ELBO()
-    svi = SVI(vae.model, vae.guide, Adam({"lr": lr}), loss=loss)
-    history = history or History()
-    params = list(vae.parameters())
-    last_good = [p.detach().clone() for p in params]  # SVI steps before we see the loss: keep a copy
+    svi = SVI(vae.model, vae.guide, PyroAdam({"lr": lr}), loss=loss)
+    history = History() if history is None else history
     for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
         vae.train()  # batch norm: batch statistics, running averages updated
         total, start = 0.0, time.perf_counter()
         for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
-            try:
-                batch_loss = svi.step(x)  # negative ELBO summed over the batch, already a float
-            except ValueError as err:  # Pyro's validation sees NaN parameters before any update
-                if "Expected parameter" not in str(err):  # e.g. grey pixels for a Bernoulli: not ours
-                    raise
-                raise NonFiniteLossError(
-                    f"the networks produced NaN or infinite values at epoch {epoch}, step {step} (Pyro: "
-                    f"{str(err).splitlines()[0]}); no update was applied. Lower the learning rate or check the data."
-                ) from err
-            if not math.isfinite(batch_loss):
-                with torch.no_grad():
-                    torch._foreach_copy_([p.data for p in params], last_good)
-                raise NonFiniteLossError(
-                    f"the SVI loss is {batch_loss} at epoch {epoch}, step {step}; the parameters were restored "
-                    "to their values before this step. Lower the learning rate or check the data lies in [0, 1]."
-                )
-            with torch.no_grad():
-                torch._foreach_copy_(last_good, [p.detach() for p in params])
-            total += batch_loss
+            total += _svi_step(svi, vae, x, f"epoch {epoch}, step {step}")
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(-total / len(train))
         if test is not None:

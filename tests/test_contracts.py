@@ -1,0 +1,65 @@
+"""Contracts between chapters, vaelib and the tests, written down once and checked here."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import vaelib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+
+
+def code_of(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+CODE = {path.stem: code_of(path) for path in NOTEBOOKS}
+
+
+def test_every_checkpoint_a_chapter_saves_is_a_shared_model_that_a_later_chapter_loads():
+    saved = {}  # name -> chapter that saves it
+    for chapter, code in CODE.items():
+        for call in re.findall(r"save_checkpoint\((.*?)\n\)", code, flags=re.S):
+            names = re.findall(r'checkpoint_path\("(\w+)"', call)
+            assert len(names) == 1, f"{chapter}: save_checkpoint must write to vaelib.checkpoint_path(name, mode)"
+            assert names[0] in vaelib.SHARED_MODELS, f"{chapter} saves {names[0]!r}, not in vaelib.SHARED_MODELS"
+            assert names[0] not in saved, f"{names[0]!r} is saved by {saved.get(names[0])} and {chapter}"
+            saved[names[0]] = chapter
+    assert set(saved) == set(vaelib.SHARED_MODELS), "every shared model is saved by some chapter"
+    for name, saver in saved.items():
+        loaders = [ch for ch, code in CODE.items() if ch > saver and f'"{name}"' in code and "load_checkpoint" in code]
+        assert loaders, f"{name!r} is saved by {saver} but no later chapter loads it: drop the save"
+
+
+def test_checkpoint_names_and_modes_are_checked():
+    assert vaelib.checkpoint_path("mlp_z2", "cpu") == Path("checkpoints") / "mlp_z2_cpu.pt"
+    with pytest.raises(KeyError, match=r"'mlp_z3' is not a shared model; known: pyro_mlp_z50, mlp_z2"):
+        vaelib.checkpoint_path("mlp_z3", "cpu")
+    with pytest.raises(ValueError, match=r"mode 'gpu' is not one of"):
+        vaelib.checkpoint_path("mlp_z2", "gpu")
+
+
+def test_every_public_name_is_used_by_a_chapter_or_a_test():
+    """A name in vaelib.__all__ that nothing uses is dead weight: use it, or stop exporting it."""
+    corpus = "\n".join(CODE.values())
+    for folder in ("tests", "tools", "benchmarks", "_ext"):
+        corpus += "\n".join(p.read_text() for p in (ROOT / folder).glob("*.py") if p.name != "test_contracts.py")
+    unused = [name for name in vaelib.__all__ if not re.search(rf"\b{re.escape(name)}\b", corpus)]
+    assert not unused, f"public vaelib names that no chapter, test, tool or benchmark uses: {unused}"
+
+
+def test_all_is_sorted_and_complete():
+    assert vaelib.__all__ == sorted(vaelib.__all__, key=lambda n: (n.lower(), n)), "keep __all__ sorted"
+    assert all(hasattr(vaelib, name) for name in vaelib.__all__)
+
+
+def test_readme_names_every_vaelib_module():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    modules = sorted(p.stem for p in (ROOT / "vaelib").glob("*.py") if not p.stem.startswith("_"))
+    missing = [m for m in modules if not re.search(rf"\b{m}\b", layout)]
+    assert not missing, f"README's Layout does not name these vaelib modules: {missing}"

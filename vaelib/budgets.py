@@ -1,0 +1,196 @@
+"""How much work each mode does: the shared budget and every chapter's per-mode table.
+
+A run is in one of three modes: ``smoke`` (CI and tests: seconds per chapter), ``cpu`` (a build
+on a laptop: minutes) and ``full`` (a GPU, or ``VAE_BOOK_BUDGET=full``: the published schedules).
+:func:`vaelib.budget` picks the mode; this module says what each mode means.
+
+* :data:`BUDGETS` holds the numbers every chapter shares (epochs, subset sizes, batch size).
+* :data:`CHAPTERS` holds one :class:`ModeTable` per chapter, keyed by the notebook's name: the
+  chapter's constants and its mode-dependent sizes, each written once, as ``(smoke, cpu, full)``.
+
+A chapter's setup cell reads its own table with ``SETTINGS = vaelib.chapter_settings("06_evaluation",
+BUDGET)``; tests and ``tools/record_run.py`` read the same table, so what a chapter runs with is
+never copied out of a notebook. To change a setting for one session, use
+``dataclasses.replace(SETTINGS, epochs=3)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+MODES = ("smoke", "cpu", "full")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The numbers every chapter shares in one mode. Used in chapters 1-6 (``BUDGET = vaelib.budget()``)."""
+
+    mode: str  # "smoke" (CI, seconds), "cpu" (default build, minutes) or "full" (CUDA)
+    epochs: int  # passes over the training set for the main model of a chapter
+    train_size: int | None  # training images used (None = the whole split)
+    test_size: int | None  # test images used for evaluation (None = the whole split)
+    batch_size: int  # mini-batch size
+
+
+BUDGETS: Mapping[str, Budget] = MappingProxyType(
+    {
+        "smoke": Budget("smoke", epochs=1, train_size=512, test_size=256, batch_size=128),
+        "cpu": Budget("cpu", epochs=5, train_size=None, test_size=None, batch_size=256),
+        "full": Budget("full", epochs=50, train_size=None, test_size=None, batch_size=256),
+    }
+)
+_SMOKE, _CPU, _FULL = (BUDGETS[mode] for mode in MODES)
+
+
+def _shared(field: str) -> tuple:
+    """A row that takes the shared budget's value of ``field`` in every mode."""
+    return tuple(getattr(BUDGETS[mode], field) for mode in MODES)
+
+
+@dataclass(frozen=True)
+class ModeTable:
+    """A chapter's settings: ``constants`` (the same in every mode) and ``rows`` of (smoke, cpu, full).
+
+    :meth:`select` gives the settings of one mode as a frozen dataclass, so a typo in a name fails
+    with an AttributeError instead of a silent default. Defined for chapters 1-6 and used by every
+    chapter's setup cell (see :func:`vaelib.chapter_settings`).
+    """
+
+    name: str  # the chapter's notebook, without .ipynb
+    rows: Mapping[str, tuple]  # name -> (smoke, cpu, full)
+    constants: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # name -> value in every mode
+
+    def __post_init__(self):
+        ragged = [key for key, values in self.rows.items() if not (isinstance(values, tuple) and len(values) == 3)]
+        if ragged:
+            raise ValueError(f"{self.name}: rows {ragged} need one value per mode, as a tuple (smoke, cpu, full)")
+        both = sorted(set(self.rows) & set(self.constants))
+        if both:
+            raise ValueError(f"{self.name}: {both} are both a constant and a per-mode row; keep one")
+        names = [*self.constants, *self.rows]
+        bad = [key for key in names if not key.isidentifier() or key.startswith("_")]
+        if bad:
+            raise ValueError(f"{self.name}: setting names {bad} must be Python identifiers not starting with '_'")
+
+    def select(self, mode: str) -> Any:
+        """The settings for ``mode`` ('smoke', 'cpu' or 'full') as a frozen dataclass instance."""
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r} is not one of {MODES}; pass BUDGET.mode or BUDGET itself")
+        values = {**self.constants, **{key: row[MODES.index(mode)] for key, row in self.rows.items()}}
+        cls = dataclasses.make_dataclass(f"Settings_{self.name}", list(values), frozen=True)
+        return cls(**values)
+
+
+CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
+    {
+        table.name: table
+        for table in [
+            ModeTable(
+                "01_elbo",
+                constants=dict(fit_steps=300),  # Adam steps when maximizing the toy ELBO (five numbers to fit)
+                rows=dict(
+                    mc_samples=(20_000, 200_000, 1_000_000),  # Monte-Carlo samples of the ELBO estimates
+                    grid=(81, 161, 241),  # points per axis of the posterior density plots
+                    test_size=_shared("test_size"),  # MNIST images of the last section
+                ),
+            ),
+            ModeTable(
+                "02_reparameterization",
+                # q = N(mu, sigma^2), f = z^2; gradient_repeats: gradients per setting of the exercise on L samples
+                constants=dict(mu=1.0, sigma=0.5, vae_batch=64, vae_lr=1e-3, z_dim=10, gradient_repeats=30),
+                rows=dict(
+                    mc_samples=(20_000, 200_000, 1_000_000),  # draws per Monte-Carlo estimate
+                    repeats=(1_000, 4_000, 10_000),  # independent repetitions for measured variances
+                    sweep_samples=(10_000, 100_000, 200_000),  # draws per point of the variance sweep
+                    vae_images=(256, 1_024, 4_096),  # training images of the small VAE
+                    vae_epochs=(5, 10, 20),
+                    train_size=_shared("train_size"),
+                    test_size=_shared("test_size"),
+                ),
+            ),
+            ModeTable(
+                "03_pyro_vae",
+                constants=dict(z_dim=50, hidden=400, lr=1e-3),  # Pyro's tutorial VAE and its Adam step size
+                rows=dict(
+                    train_size=_shared("train_size"),
+                    test_size=_shared("test_size"),
+                    batch_size=_shared("batch_size"),
+                    mlp_epochs=(1, 8, 100),  # the 50-D model (the tutorial trains 100 epochs)
+                    map_epochs=(1, 10, 30),  # the 2-D model drawn as a map
+                    exercise_epochs=(1, 3, 30),
+                    timing_steps=(5, 30, 50),  # SVI steps timed per loss
+                ),
+            ),
+            ModeTable(
+                "04_conv_vae",
+                # A conv epoch over all 60,000 images takes minutes on a laptop CPU: the cpu run uses a subset.
+                # The main model trains `epochs` on `train_size` images; the experiments that train several
+                # models (two mistakes, beta sweep) use `small_epochs` on `small_size`. Smoke mode uses small
+                # batches so that its few hundred images still give a few dozen updates.
+                # latent size; KL weights of the sweep; fixed standard deviations of the Gaussian decoders
+                constants=dict(z_dim=16, betas=(0.25, 1.0, 4.0, 32.0), sigmas=(1.0, 0.3, 0.1)),
+                rows=dict(
+                    train_size=(512, 10_000, _FULL.train_size),
+                    test_size=(256, 2_000, _FULL.test_size),
+                    batch_size=(32, _CPU.batch_size, _FULL.batch_size),
+                    epochs=(3, _CPU.epochs, _FULL.epochs),
+                    small_size=(256, 5_000, _FULL.train_size),
+                    small_epochs=(2, 3, 20),
+                ),
+            ),
+            ModeTable(
+                "05_latent_space",
+                constants=dict(perplexities=(5, 30, 100), k_neighbours=5),  # t-SNE perplexities; k of k-NN
+                rows=dict(
+                    train_size=_shared("train_size"),
+                    test_size=_shared("test_size"),
+                    batch_size=_shared("batch_size"),
+                    epochs=_shared("epochs"),  # of the models trained when chapter 3's are missing
+                    fallback_train=(_SMOKE.train_size, 10_000, None),  # images they train on
+                    tsne_points=(300, 2_000, 5_000),  # test images per t-SNE map (2.4 s per 1,000 on 2 cores)
+                    sweep_points=(300, 1_000, 2_500),  # points of the perplexity sweep
+                    knn_train=(_SMOKE.train_size, 10_000, 20_000),  # codes the k-NN classifier is fitted on
+                    knn_test=(_SMOKE.test_size, 2_000, 5_000),
+                ),
+            ),
+            ModeTable(
+                "06_evaluation",
+                constants=dict(z_dim=50, hidden=400, lr=1e-3),  # the 784-400-50 MLP VAE of chapter 3
+                rows=dict(
+                    train_size=(_SMOKE.train_size, 15_000, None),  # training images per model
+                    test_size=(_SMOKE.test_size, None, None),  # test images for ELBOs and active units
+                    epochs=(2, 4, 100),  # epochs per model (Pyro's tutorial: about 100)
+                    batch_size=(64, 128, _FULL.batch_size),
+                    warmup_epochs=(1, 2, 10),  # epochs over which the KL weight rises from 0 to 1
+                    # sample counts K for the curve of L_K; each divides the next, the last is the estimate's K
+                    k_values=((1, 2, 4, 8, 16), (1, 5, 10, 50, 100, 500), (1, 5, 10, 50, 100, 500, 1000, 5000)),
+                    iwae_test_size=(128, 500, None),  # test images log p(x) is estimated on: K decoder passes each
+                    iwae_batch=(64, 100, 500),  # test images per batch of the estimate
+                    gap_images=(4, 16, 100),  # test images that get their own optimised Gaussian
+                    gap_steps=(100, 300, 1000),  # Adam steps for each of them
+                    gap_samples=(8, 16, 32),  # samples of z per image and step
+                ),
+            ),
+        ]
+    }
+)
+
+
+def chapter_table(chapter: str) -> ModeTable:
+    """The per-mode table of ``chapter`` (a notebook name such as '06_evaluation')."""
+    if chapter not in CHAPTERS:
+        raise KeyError(f"no settings for chapter {chapter!r}; known: {', '.join(CHAPTERS)} (see vaelib/budgets.py)")
+    return CHAPTERS[chapter]
+
+
+def chapter_settings(chapter: str, budget: Budget | str) -> Any:
+    """This chapter's settings in the mode of ``budget`` (a :class:`Budget` or a mode name).
+
+    Every chapter's setup cell starts with it: ``SETTINGS = vaelib.chapter_settings("06_evaluation", BUDGET)``.
+    """
+    mode = budget.mode if isinstance(budget, Budget) else budget
+    return chapter_table(chapter).select(mode)
