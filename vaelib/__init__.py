@@ -44,6 +44,7 @@ from .data import (
     load_mnist,
     load_standin_digits,
 )
+from .datasets import DataUnavailableError, load_digits_8x8, load_fashion_mnist
 from .disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
 from .encoders import (
     FLOWS,
@@ -54,10 +55,11 @@ from .encoders import (
     posterior_mean,
     rsample_posterior,
 )
-from .exercises import check_answer
+from .exercises import check_answer, check_log_likelihood_report
 from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
 from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .gradients import reparameterization_gradient, score_function_gradient
+from .heads import SCALE_HEADS, check_log_variance_sampler, kl_from_log_variance, scale_from_head
 from .labels import (
     CVAE,
     M2,
@@ -69,6 +71,16 @@ from .labels import (
     TwoStreamBatches,
     one_hot,
     split_labelled,
+)
+from .latent import lerp, prior_norm_interval, slerp
+from .likelihoods import (
+    CategoricalMLPDecoder,
+    GaussianLikelihood,
+    categorical_log_likelihood,
+    categorical_mean,
+    discrete_to_density_offset,
+    optimal_sigma,
+    quantize,
 )
 from .losses import (
     ELBOTerms,
@@ -84,6 +96,7 @@ from .losses import (
     reparameterize,
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .monitor import ActiveUnits, chain
 from .priors import (
     MixturePrior,
     StandardNormalPrior,
@@ -109,6 +122,7 @@ from .semi_supervised import (
     m2_loss,
 )
 from .settings import ENVIRONMENT, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
+from .stats import PairedDifference, paired_difference
 from .toy import LinearGaussian
 from .train import (
     History,
@@ -125,17 +139,24 @@ from .train import (
 __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
     "active_units",
+    "ActiveUnits",
     "bernoulli_log_likelihood",
     "beta_tcvae_terms",
     "bounds",
     "Budget",
     "budget",
     "BUDGETS",
+    "categorical_log_likelihood",
+    "categorical_mean",
+    "CategoricalMLPDecoder",
+    "chain",
     "chapter_settings",
     "chapter_table",
     "CHAPTERS",
     "check_answer",
     "check_images",
+    "check_log_likelihood_report",
+    "check_log_variance_sampler",
     "checkpoint_path",
     "CheckpointError",
     "classification_error",
@@ -146,8 +167,10 @@ __all__ = [
     "CVAE",
     "cvae_terms",
     "data_root",
+    "DataUnavailableError",
     "decoder_onnx_bytes",
     "diagonal_normal_log_prob",
+    "discrete_to_density_offset",
     "elbo",
     "elbo_surgery",
     "elbo_with_prior",
@@ -174,6 +197,7 @@ __all__ = [
     "FullCovarianceEncoder",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
+    "GaussianLikelihood",
     "gradient_snr",
     "hardware_name",
     "History",
@@ -182,6 +206,7 @@ __all__ = [
     "inference_gaps",
     "iwae_bound",
     "iwae_objective",
+    "kl_from_log_variance",
     "kl_weight",
     "LabelHistory",
     "LabelMLPDecoder",
@@ -189,9 +214,12 @@ __all__ = [
     "LabelSplit",
     "latent_traversal",
     "LatentMap",
+    "lerp",
     "linear_gaussian_surgery",
     "LinearGaussian",
     "load_checkpoint",
+    "load_digits_8x8",
+    "load_fashion_mnist",
     "load_mnist",
     "load_record",
     "load_standin_digits",
@@ -221,13 +249,18 @@ __all__ = [
     "new_record",
     "NonFiniteLossError",
     "one_hot",
+    "optimal_sigma",
+    "paired_difference",
+    "PairedDifference",
     "pairwise_normal_log_prob",
     "pick_device",
     "plots",
     "posterior_mean",
+    "prior_norm_interval",
     "progress_bar",
     "published",
     "PyroVAE",
+    "quantize",
     "Record",
     "record_names",
     "RecordError",
@@ -236,11 +269,14 @@ __all__ = [
     "reparameterize",
     "rsample_posterior",
     "save_checkpoint",
+    "scale_from_head",
+    "SCALE_HEADS",
     "score_bounds",
     "score_function_gradient",
     "seed_everything",
     "SHAPES",
     "SHARED_MODELS",
+    "slerp",
     "smoke_mode",
     "split_labelled",
     "StandardNormalPrior",

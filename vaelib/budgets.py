@@ -100,7 +100,8 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
             ),
             ModeTable(
                 "02_reparameterization",
-                constants=dict(mu=1.0, sigma=0.5, vae_batch=64, vae_lr=1e-3, z_dim=10),  # q = N(mu, sigma^2), f = z^2
+                # q = N(mu, sigma^2), f = z^2; gradient_repeats: gradients per setting of the exercise on L samples
+                constants=dict(mu=1.0, sigma=0.5, vae_batch=64, vae_lr=1e-3, z_dim=10, gradient_repeats=30),
                 rows=dict(
                     mc_samples=(20_000, 200_000, 1_000_000),  # draws per Monte-Carlo estimate
                     repeats=(1_000, 4_000, 10_000),  # independent repetitions for measured variances
@@ -130,7 +131,8 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                 # The main model trains `epochs` on `train_size` images; the experiments that train several
                 # models (two mistakes, beta sweep) use `small_epochs` on `small_size`. Smoke mode uses small
                 # batches so that its few hundred images still give a few dozen updates.
-                constants=dict(z_dim=16, betas=(0.25, 1.0, 4.0, 32.0)),  # latent size; KL weights of the sweep
+                # latent size; KL weights of the sweep; fixed standard deviations of the Gaussian decoders
+                constants=dict(z_dim=16, betas=(0.25, 1.0, 4.0, 32.0), sigmas=(1.0, 0.3, 0.1)),
                 rows=dict(
                     train_size=(512, 10_000, _FULL.train_size),
                     test_size=(256, 2_000, _FULL.test_size),

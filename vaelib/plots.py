@@ -164,3 +164,30 @@ def elbo_curves(history: History, ax=None, title: str | None = None, label: str 
     if title:
         ax.set_title(title)
     return fig
+
+
+def activity_per_epoch(
+    epochs: list[int], activity: torch.Tensor, threshold: float = 0.01, ax=None, title: str | None = None
+):
+    """Activity A_j of every latent unit (rows, most active at the end first) against epochs (columns).
+
+    ``activity`` is (E, z_dim), as recorded by :class:`vaelib.ActiveUnits`; colours are log10 A_j, and
+    the contour marks the threshold, so a unit switching off shows as a row crossing it.
+    """
+    activity = torch.as_tensor(activity).detach().double().cpu()
+    if activity.dim() != 2 or len(epochs) != len(activity):
+        raise ValueError(f"expected activity of shape (len(epochs), z_dim), got {tuple(activity.shape)}")
+    order = activity[-1].argsort(descending=True)  # most active at the last epoch on top
+    shown = activity[:, order].clamp_min(1e-8).log10().T.numpy()  # (z_dim, E)
+    fig, ax = _axes(ax, (7, 4))
+    x = np.arange(len(epochs))
+    image = ax.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest", origin="upper")
+    if len(epochs) > 1:
+        ax.contour(x, np.arange(shown.shape[0]), shown, levels=[np.log10(threshold)], colors="white", linewidths=1)
+    ticks = x if len(x) <= 12 else np.linspace(0, len(x) - 1, 8).round().astype(int)
+    ax.set_xticks(ticks, [str(epochs[i]) for i in ticks])
+    ax.set(xlabel="epoch", ylabel="latent unit (sorted by final activity)")
+    fig.colorbar(image, ax=ax, label=r"$\log_{10} A_j$ (white line: threshold)")
+    if title:
+        ax.set_title(title)
+    return fig
