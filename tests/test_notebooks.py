@@ -46,9 +46,12 @@ def test_notebooks_are_stored_without_outputs(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_setup_cell_reads_the_smoke_switch_and_picks_the_device(path):
     nb = nbformat.read(path, as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    setup = code[1]
-    assert "vaelib.smoke_mode()" in setup and "vaelib.pick_device()" in setup, "the second code cell is the setup"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "setup" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: one code cell tagged 'setup', found {len(tagged)}"
+    assert tagged[0] is code[1], "the setup cell comes right after the Colab cell"
+    setup = tagged[0].source
+    assert "vaelib.smoke_mode()" in setup and "vaelib.pick_device()" in setup
 
 
 def alt_text(cell) -> str | None:
