@@ -27,7 +27,7 @@ from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 from .data import ImageData
 from .labels import CVAE, M2, LabelSplit, MLPClassifier
 from .losses import bernoulli_log_likelihood, gaussian_kl_to_standard
-from .train import History, NonFiniteLossError, progress_bar
+from .train import History, NonFiniteLossError, _non_finite_parameters, progress_bar
 
 
 @dataclass
@@ -37,12 +37,16 @@ class LabelHistory(History):
     test_error: list[float] = field(default_factory=list)  # fraction of test images misclassified
 
 
-def _guarded(epoch: int, step: int, compute: Callable, *args):
-    """``compute(*args)``; Pyro's validation refusing NaN parameters becomes a NonFiniteLossError (no update made)."""
+def _guarded(module: torch.nn.Module, epoch: int, step: int, compute: Callable, *args):
+    """``compute(*args)``; Pyro's validation refusing NaN parameters becomes a NonFiniteLossError (no update made).
+
+    Whether it was a NaN is decided by looking at ``module``'s parameters after the error, not at
+    the text of Pyro's message: any other invalid value (grey pixels for a Bernoulli) is passed on.
+    """
     try:
         return compute(*args)
     except ValueError as err:
-        if "Expected parameter" not in str(err):  # e.g. grey pixels for a Bernoulli: not a NaN, not ours
+        if not _non_finite_parameters(module):  # not a NaN: Pyro's message stands
             raise
         raise NonFiniteLossError(
             f"the networks produced NaN or infinite values at epoch {epoch}, step {step} (Pyro: "
@@ -121,7 +125,7 @@ def fit_cvae(
         cvae.train()
         total, start = torch.zeros((), device=train.images.device), time.perf_counter()
         for step, (x, y) in enumerate(train.batches(batch_size, binarize=True)):
-            loss = _guarded(epoch, step, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
+            loss = _guarded(cvae, epoch, step, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
             _check_finite(loss, epoch, step)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -192,7 +196,7 @@ def fit_m2(
         m2.train()
         total, steps, start = 0.0, 0, time.perf_counter()
         for step, (x_u, x_l, y_l) in enumerate(split.batches(batch_size, labelled_batch_size)):
-            parts = _guarded(epoch, step, m2_loss, m2, x_u, x_l, y_l, n_u, n_l, alpha)
+            parts = _guarded(m2, epoch, step, m2_loss, m2, x_u, x_l, y_l, n_u, n_l, alpha)
             _check_finite(parts["loss"], epoch, step)
             optimizer.zero_grad(set_to_none=True)
             parts["loss"].backward()
