@@ -131,7 +131,7 @@ def check_log_likelihood_report(
     mean = values.double().mean().item()
     if ok:
         print(
-            f"{name}: correct - L_{report['k']} = {mean:.2f} nats per image; recomputed on {difference.n} images, "
+            f"{name}: correct. L_{report['k']} = {mean:.2f} nats per image; recomputed on {difference.n} images, "
             f"reported minus recomputed {difference}."
         )
     else:
