@@ -49,6 +49,7 @@ COLAB_SHIPS = (
     "ipython",
     "ipykernel",
     "ipywidgets",
+    "protobuf",  # Colab has it (TensorFlow needs it); onnx, for the live latent map, imports google.protobuf
     "pip",
 )
 KERNEL_NAME = "colab-runtime"
