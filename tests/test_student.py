@@ -82,7 +82,7 @@ def test_nbgrader_source_marks_solutions_tests_and_locked_cells(path):
 
 def test_a_check_that_cannot_fail_is_refused():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('fine')", metadata={"tags": ["check"]})])
-    with pytest.raises(ValueError, match="cell 0: a check cell that calls no vaelib.check_answer cannot grade"):
+    with pytest.raises(ValueError, match="cell 0: a check cell that calls no vaelib.check_answer"):
         chapters.nbgrader_source(nb, "x.ipynb")
 
 

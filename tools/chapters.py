@@ -135,13 +135,13 @@ def student_copies(paths: list[Path], out: Path) -> list[Path]:
 
 _EXERCISE = re.compile(r"\{exercise\}")
 _LABEL = re.compile(r"^:label:\s*(\S+)", re.MULTILINE)
-_CHECK_CALL = re.compile(r"\bvaelib\.check_answer\(")
+_CHECK_CALL = re.compile(r"\bvaelib\.(check_answer|check_log_likelihood_report)\(")  # vaelib's checks
 POINTS_PER_CHECK = 1
 # check_answer prints and returns False for a wrong answer (a student's check cell must not raise);
 # an nbgrader test cell scores only when it raises nothing, so its checks go through this instead.
 GRADED_CHECK = """\
-def _must_pass(*args, **kwargs):  # nbgrader: this cell's points need the check below to pass
-    assert vaelib.check_answer(*args, **kwargs), "this answer does not pass its check yet"
+def _must_pass(check, *args, **kwargs):  # nbgrader: this cell's points need the check below to pass
+    assert check(*args, **kwargs), "this answer does not pass its check yet"
     return True
 
 
@@ -220,10 +220,10 @@ def nbgrader_source(nb: nbformat.NotebookNode, name: str = "notebook") -> nbform
         elif cell.cell_type == "code" and "check" in tags:
             if not _CHECK_CALL.search(cell.source):
                 raise ValueError(
-                    f"{name}, cell {index}: a check cell that calls no vaelib.check_answer cannot grade; "
-                    "make it call vaelib.check_answer, or remove its 'check' tag"
+                    f"{name}, cell {index}: a check cell that calls no vaelib.check_answer (or another vaelib "
+                    "check) cannot grade; make it call vaelib.check_answer, or remove its 'check' tag"
                 )
-            cell.source = GRADED_CHECK + _CHECK_CALL.sub("_must_pass(", cell.source)
+            cell.source = GRADED_CHECK + _CHECK_CALL.sub(lambda m: f"_must_pass(vaelib.{m.group(1)}, ", cell.source)
             _nbgrader(cell, unique(f"{label}-check"), grade=True, points=POINTS_PER_CHECK)
         else:
             _nbgrader(cell, unique(f"cell-{index}"))
