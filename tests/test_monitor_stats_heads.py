@@ -24,7 +24,7 @@ def test_active_units_callback_records_every_epoch_and_agrees_with_active_units(
         epochs=3,
         batch_size=64,
         progress=False,
-        on_epoch=vaelib.chain(monitor, None, lambda e, h: seen.append(e)),
+        on_epoch=lambda e, h: (monitor(e, h), seen.append(e)),
     )
     assert monitor.epochs == [0, 1, 2, 3] and seen == [1, 2, 3]
     assert monitor.activity.shape == (4, 6)

@@ -96,7 +96,7 @@ from .losses import (
     reparameterize,
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
-from .monitor import ActiveUnits, chain
+from .monitor import ActiveUnits
 from .priors import (
     MixturePrior,
     StandardNormalPrior,
@@ -149,7 +149,6 @@ __all__ = [
     "categorical_log_likelihood",
     "categorical_mean",
     "CategoricalMLPDecoder",
-    "chain",
     "chapter_settings",
     "chapter_table",
     "CHAPTERS",

@@ -25,7 +25,10 @@ DIGITS_LEVELS = 17  # scikit-learn's digits count ink in 4x4 blocks: values 0..1
 
 
 class DataUnavailableError(RuntimeError):
-    """A data set could not be loaded (no network and no local copy)."""
+    """A data set could not be loaded (no network and no local copy).
+
+    Caught in the capstone, which then falls back to the 8x8 digits.
+    """
 
 
 def _device(device):
@@ -37,6 +40,8 @@ def load_digits_8x8(train: bool = True, device: torch.device | str | None = None
 
     The split is the one :func:`vaelib.load_standin_digits` uses: every sixth image (299 in all) is
     the test split, the other 1,498 the training split.
+
+    Used in the capstone.
     """
     from sklearn.datasets import load_digits
 
@@ -59,6 +64,8 @@ def load_fashion_mnist(
 
     Reads from (or downloads into) ``root``/FashionMNIST, by default under ``$VAE_BOOK_DATA``.
     Raises :class:`DataUnavailableError`, saying what was tried, when that fails.
+
+    Used in the capstone.
     """
     from torchvision.datasets import FashionMNIST
 

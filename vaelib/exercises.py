@@ -89,6 +89,8 @@ def check_log_likelihood_report(
     paired difference, so image-to-image spread cancels): it passes when the mean difference is
     within three standard errors of zero, or within 0.5 nats. An ELBO reported as L_K, or L_K of
     another model or other images, fails. ``log_likelihood`` defaults to the Bernoulli.
+
+    Used in the capstone.
     """
     from .losses import bernoulli_log_likelihood, iwae_bound
     from .stats import paired_difference

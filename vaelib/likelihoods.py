@@ -37,6 +37,8 @@ def quantize(x: torch.Tensor, levels: int = GREY_LEVELS) -> torch.Tensor:
 
     Raises a ValueError when a value lies outside [0, 1] or off the grid by more than a tenth of a
     step (e.g. images that were resized or blurred: their values are no longer 8-bit levels).
+
+    Used in chapter 1 and the capstone through categorical_log_likelihood, which calls it.
     """
     if levels < 2:
         raise ValueError(f"levels must be at least 2, got {levels}")
@@ -75,7 +77,10 @@ def categorical_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.T
 
 
 def categorical_mean(logits: torch.Tensor) -> torch.Tensor:
-    """The expected grey level sum_k p_k * k / (L - 1) of every pixel, shape ``logits.shape[:-1]``."""
+    """The expected grey level sum_k p_k * k / (L - 1) of every pixel, shape ``logits.shape[:-1]``.
+
+    Taught in chapter 1.
+    """
     levels = logits.shape[-1]
     values = torch.linspace(0, 1, levels, device=logits.device, dtype=logits.dtype)  # (L,)
     return F.softmax(logits, dim=-1) @ values
@@ -88,6 +93,8 @@ class CategoricalMLPDecoder(nn.Module):
     from the hidden layer to 784 x 256 logits would need 80 million weights; instead every pixel gets
     a few features, one linear map shared by all pixels turns features into level logits, and a
     per-pixel, per-level bias lets each pixel keep its own histogram (mostly "blank").
+
+    Taught in chapter 1.
     """
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400, levels: int = GREY_LEVELS, features: int = 8):
@@ -171,6 +178,8 @@ def optimal_sigma(mean: torch.Tensor, x: torch.Tensor) -> float:
 
     Setting d/d sigma [-SSE / (2 sigma^2) - D log sigma] = 0 gives sigma^2 = SSE / D, the mean
     squared error per pixel (Rybkin et al., 2021, "optimal sigma").
+
+    Taught in chapter 4, where the learned sigma is compared with it.
     """
     if mean.shape != x.shape:
         raise ValueError(f"mean {tuple(mean.shape)} and data {tuple(x.shape)} must have the same shape")

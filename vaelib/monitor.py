@@ -2,12 +2,10 @@
 
 :class:`ActiveUnits` records the activity A_j of every latent unit after each epoch (the
 criterion of :func:`vaelib.active_units`), so a figure can show *when* units switch off, not only
-how many are off at the end. :func:`chain` runs several callbacks in turn.
+how many are off at the end.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import torch
 
@@ -55,14 +53,3 @@ class ActiveUnits:
     def counts(self) -> list[int]:
         """The number of active units (A_j > threshold) at each recorded epoch."""
         return [int((a > self.threshold).sum()) for a in self._activity]
-
-
-def chain(*callbacks: Callable | None) -> Callable[[int, object], None]:
-    """One ``on_epoch`` callback that calls each of ``callbacks`` (None entries skipped) in order."""
-    active = [c for c in callbacks if c is not None]
-
-    def run(epoch, history):
-        for callback in active:
-            callback(epoch, history)
-
-    return run

@@ -16,7 +16,10 @@ import torch
 
 @dataclass(frozen=True)
 class PairedDifference:
-    """Mean of a - b over paired items, with its standard error and the unpaired one for contrast."""
+    """Mean of a - b over paired items, with its standard error and the unpaired one for contrast.
+
+    What :func:`paired_difference` returns: used in chapter 6 and the capstone.
+    """
 
     mean: float  # mean over items of a_n - b_n
     se: float  # sd(a - b) / sqrt(n): the paired standard error
