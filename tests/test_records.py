@@ -73,6 +73,19 @@ def test_missing_record_names_the_known_ones(monkeypatch, tmp_path):
         vaelib.load_record("nope")
 
 
+def test_load_record_or_none_prints_why_and_returns_none(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(records, "RECORDS_DIR", tmp_path)
+    assert vaelib.load_record_or_none("nope") is None
+    assert "No recorded full-budget run to show: no record named 'nope'" in capsys.readouterr().out
+    (tmp_path / "short.json").write_text('{"chapter": "x"}')
+    assert vaelib.load_record_or_none("short") is None
+    assert "lacks budget" in capsys.readouterr().out
+    record = {key: {} for key in records.REQUIRED_KEYS}
+    record["run"] = {key: 0 for key in records.RUN_KEYS}
+    (tmp_path / "good.json").write_text(json.dumps(record))
+    assert vaelib.load_record_or_none("good") == record and capsys.readouterr().out == ""
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

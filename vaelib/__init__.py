@@ -110,7 +110,7 @@ from .priors import (
     pairwise_normal_log_prob,
 )
 from .pyro_vae import PyroVAE
-from .records import Record, RecordError, load_record, new_record, record_names
+from .records import Record, RecordError, load_record, load_record_or_none, new_record, record_names
 from .semi_supervised import (
     LabelHistory,
     classification_error,
@@ -221,6 +221,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_record",
+    "load_record_or_none",
     "load_standin_digits",
     "local_params",
     "log_aggregate_marginals",

@@ -74,7 +74,7 @@ def new_record(chapter: str, budget: str, device, data: str, settings: dict, res
 class RecordError(ValueError):
     """A recorded result is missing, unreadable or incomplete.
 
-    Caught in chapter 6 when no recorded run can be shown.
+    Raised by load_record in chapters 1 and 3-9; load_record_or_none catches it and says why.
     """
 
 
@@ -133,3 +133,16 @@ def load_record(name: str, like: dict | None = None) -> dict:
             f"reinstall vaelib) or {_how_to_record(name)}"
         ) from None
     return check_record(record, name=str(path), like=like)
+
+
+def load_record_or_none(name: str, like: dict | None = None) -> dict | None:
+    """:func:`load_record`, or None after printing why there is no record to show.
+
+    A chapter's page then shows its own run only, and the printed reason says what is missing and how
+    to record it. Used in chapters 6-9.
+    """
+    try:
+        return load_record(name, like=like)
+    except RecordError as error:
+        print(f"No recorded full-budget run to show: {error}")
+        return None
