@@ -73,21 +73,23 @@ def probabilities(decoder: torch.nn.Module, z) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """name -> (decoder, path of its ONNX export, seconds the export took)."""
+    """(name, exporter) -> (decoder, path of its ONNX export, seconds the export took)."""
     folder = tmp_path_factory.mktemp("onnx")
     found = {}
     for name, decoder in decoders().items():
-        start = time.perf_counter()
-        path = vaelib.export_decoder_onnx(decoder, folder / f"{name}.onnx")
-        found[name] = (decoder, path, time.perf_counter() - start)
+        for exporter in export.EXPORTERS:
+            start = time.perf_counter()
+            path = vaelib.export_decoder_onnx(decoder, folder / f"{name}-{exporter}.onnx", exporter=exporter)
+            found[name, exporter] = (decoder, path, time.perf_counter() - start)
     return found
 
 
+@pytest.mark.parametrize("exporter", export.EXPORTERS)
 @pytest.mark.parametrize("name", ["mlp", "conv"])
-def test_onnx_model_gives_the_decoders_probabilities(exported, name):
+def test_onnx_model_gives_the_decoders_probabilities(exported, name, exporter):
     import onnxruntime
 
-    decoder, path, seconds = exported[name]
+    decoder, path, seconds = exported[name, exporter]
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == [export.INPUT_NAME]
     assert [o.name for o in session.get_outputs()] == [export.OUTPUT_NAME]
@@ -98,7 +100,7 @@ def test_onnx_model_gives_the_decoders_probabilities(exported, name):
         torch_probs = probabilities(decoder, z)
         assert onnx_probs.shape == torch_probs.shape == (len(z), 1, 28, 28)
         assert np.abs(onnx_probs - torch_probs).max() < 1e-5
-    print(f"{name}: {path.stat().st_size / 1e6:.2f} MB, exported in {seconds:.1f} s")
+    print(f"{name} ({exporter}): {path.stat().st_size / 1e6:.2f} MB, exported in {seconds:.1f} s")
 
 
 def test_export_leaves_the_decoder_as_it_was(tmp_path):
@@ -113,6 +115,25 @@ def test_export_leaves_the_decoder_as_it_was(tmp_path):
     z = normal_quantile_grid(5).numpy()
     (onnx_probs,) = session.run(None, {"z": z})
     assert np.abs(onnx_probs - probabilities(decoder.eval(), z)).max() < 1e-5, "the export is the eval-mode decoder"
+
+
+def test_auto_export_falls_back_to_the_torch_export_based_exporter(monkeypatch):
+    calls = []
+
+    def gone(model, probe):  # as in a PyTorch without the TorchScript-based exporter
+        calls.append("torchscript")
+        raise RuntimeError("the TorchScript-based exporter was removed")
+
+    monkeypatch.setattr(export, "_torchscript_bytes", gone)
+    decoder = decoders()["mlp"]
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(vaelib.decoder_onnx_bytes(decoder), providers=["CPUExecutionProvider"])
+    z = normal_quantile_grid(5).numpy()
+    (onnx_probs,) = session.run(None, {export.INPUT_NAME: z})
+    assert calls == ["torchscript"] and np.abs(onnx_probs - probabilities(decoder, z)).max() < 1e-5
+    with pytest.raises(ValueError, match="exporter must be one of auto, torchscript, dynamo, got 'jit'"):
+        vaelib.decoder_onnx_bytes(decoder, exporter="jit")
 
 
 def test_export_refuses_what_is_not_a_decoder(tmp_path):

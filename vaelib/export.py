@@ -5,9 +5,12 @@ show pixel probabilities, sigmoid(logits), so that is what the exported model co
 
     probs = sigmoid(decoder(z)),   input "z" (B, z_dim) float32  ->  output "probs" (B, 1, 28, 28) float32,
 
-with the batch size B left free. The export uses torch.onnx's torch.export-based exporter (it needs the
-``onnx`` and ``onnxscript`` packages) on a CPU copy of the decoder in evaluation mode, so batch norm uses
-its running statistics and the caller's module is left as it was.
+with the batch size B left free. The export runs on a CPU copy of the decoder in evaluation mode, so
+batch norm uses its running statistics and the caller's module is left as it was. It uses torch.onnx's
+TorchScript-based exporter while this PyTorch still has it: on first use it costs about a quarter of the
+torch.export-based one (``benchmarks/onnx_export.py``), and a book build pays for that first use. Where
+it is gone, or fails on a decoder, the torch.export-based exporter (the ``onnx`` and ``onnxscript``
+packages) does the job; both give the same pixel probabilities (``tests/test_widget.py``).
 
 :class:`LatentMap` bundles such a model with what the widget of ``_ext/latent_maps.py`` draws: the
 Normal-quantile grid of Kingma & Welling (2013), Fig. 4 (as in :func:`vaelib.plots.latent_manifold`),
@@ -23,8 +26,10 @@ import base64
 import copy
 import hashlib
 import html
+import io
 import json
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -64,30 +69,39 @@ def _latent_size(decoder: nn.Module, z_dim: int | None) -> int:
     return z_dim
 
 
-def decoder_onnx_bytes(decoder: nn.Module, z_dim: int | None = None) -> bytes:
-    """The ONNX model of ``sigmoid(decoder(z))`` as bytes (see the module docstring for its signature).
+EXPORTERS = ("auto", "torchscript", "dynamo")  # auto: torchscript where it works, else dynamo
 
-    ``decoder`` maps (B, z_dim) to logits (B, 1, 28, 28); ``z_dim`` defaults to ``decoder.z_dim``.
-    Used in chapter 3 (through LatentMap, for the live map of the 2-D model).
-    """
-    z_dim = _latent_size(decoder, z_dim)
+
+def _torchscript_bytes(model: nn.Module, probe: torch.Tensor) -> bytes:
+    """The TorchScript-based (legacy) exporter; deprecated in PyTorch 2.9, so its warnings are silenced."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its deprecation notice, and tracer notes on the decoder's shape checks
+        torch.onnx.export(
+            model,
+            (probe,),
+            buffer,
+            dynamo=False,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},  # any batch size
+        )
+    return buffer.getvalue()
+
+
+def _dynamo_bytes(model: nn.Module, probe: torch.Tensor) -> bytes:
+    """The torch.export-based exporter (PyTorch's default since 2.9), without its graph optimiser."""
     try:
-        import onnxscript  # noqa: F401  (torch.onnx's exporter builds the graph with it)
+        import onnxscript  # noqa: F401  (this exporter builds the graph with it)
     except ImportError as err:
         raise ImportError(
             "exporting a decoder needs the onnx and onnxscript packages: pip install onnx onnxscript"
         ) from err
-    model = _Probabilities(copy.deepcopy(decoder)).cpu().float().eval()  # the caller's module stays put
-    probe = torch.zeros(4, z_dim)
-    with torch.no_grad():
-        out = model(probe)
-    if tuple(out.shape) != (4, *IMAGE_SHAPE):
-        want = ", ".join(["B", *map(str, IMAGE_SHAPE)])
-        raise ValueError(f"the decoder should map (B, {z_dim}) to logits of shape ({want}); got {tuple(out.shape)}")
     program = torch.onnx.export(
         model,
         (probe,),
         dynamo=True,
+        optimize=False,  # nothing to gain on these small graphs
         input_names=[INPUT_NAME],
         output_names=[OUTPUT_NAME],
         dynamic_shapes=({0: torch.export.Dim("batch")},),  # any batch size
@@ -96,13 +110,42 @@ def decoder_onnx_bytes(decoder: nn.Module, z_dim: int | None = None) -> bytes:
     return program.model_proto.SerializeToString()
 
 
-def export_decoder_onnx(decoder: nn.Module, path: str | Path, z_dim: int | None = None) -> Path:
+def decoder_onnx_bytes(decoder: nn.Module, z_dim: int | None = None, exporter: str = "auto") -> bytes:
+    """The ONNX model of ``sigmoid(decoder(z))`` as bytes (see the module docstring for its signature).
+
+    ``decoder`` maps (B, z_dim) to logits (B, 1, 28, 28); ``z_dim`` defaults to ``decoder.z_dim``.
+    ``exporter`` is one of :data:`EXPORTERS`: "auto" tries the TorchScript-based exporter and falls back
+    to the torch.export-based one ("dynamo") when it is missing or fails.
+    Used in chapter 3 (through LatentMap, for the live map of the 2-D model).
+    """
+    if exporter not in EXPORTERS:
+        raise ValueError(f"exporter must be one of {', '.join(EXPORTERS)}, got {exporter!r}")
+    z_dim = _latent_size(decoder, z_dim)
+    model = _Probabilities(copy.deepcopy(decoder)).cpu().float().eval()  # the caller's module stays put
+    probe = torch.zeros(4, z_dim)
+    with torch.no_grad():
+        out = model(probe)
+    if tuple(out.shape) != (4, *IMAGE_SHAPE):
+        want = ", ".join(["B", *map(str, IMAGE_SHAPE)])
+        raise ValueError(f"the decoder should map (B, {z_dim}) to logits of shape ({want}); got {tuple(out.shape)}")
+    if exporter == "dynamo":
+        return _dynamo_bytes(model, probe)
+    if exporter == "torchscript":
+        return _torchscript_bytes(model, probe)
+    try:
+        return _torchscript_bytes(model, probe)
+    except Exception:  # removed from this PyTorch, or cannot trace this decoder: the supported exporter
+        return _dynamo_bytes(model, probe)
+
+
+def export_decoder_onnx(decoder: nn.Module, path: str | Path, z_dim: int | None = None, exporter: str = "auto") -> Path:
     """Write the ONNX model of ``sigmoid(decoder(z))`` to ``path`` and return the path.
 
+    ``z_dim`` and ``exporter`` are those of :func:`decoder_onnx_bytes`.
     The file is written under a temporary name and renamed, so a failed export leaves an older file intact.
     Used in chapter 3's build (through LatentMap) and by the tests that run the model in onnxruntime.
     """
-    content = decoder_onnx_bytes(decoder, z_dim)
+    content = decoder_onnx_bytes(decoder, z_dim, exporter)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
