@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from vaelib.gradients import reparameterization_gradient, score_function_gradient
+import vaelib
+from vaelib.gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 
 ESTIMATORS = [score_function_gradient, reparameterization_gradient]
 
@@ -106,3 +107,67 @@ def test_bad_shapes_are_explained(estimator):
         estimator(square, loc, scale, eps=torch.randn(10, 3))  # forgot to sum over the latent dimensions
     with pytest.raises(ValueError, match="same shape"):
         estimator(sum_of_squares, loc, torch.ones(2), eps=torch.randn(10, 3))
+
+
+def _tiny_vae_and_batch(m=4, z_dim=3):
+    torch.manual_seed(0)
+    model = vaelib.VAE.mlp(z_dim=z_dim, hidden_dim=8)
+    x = torch.bernoulli(torch.rand(m, 1, 28, 28, generator=torch.Generator().manual_seed(1)))
+    return model, x
+
+
+def test_encoder_gradient_estimates_match_autograd_on_each_sample():
+    """Reference: per sample, autograd of the pathwise loss and of the score-function surrogate loss."""
+    model, x = _tiny_vae_and_batch()
+    enc, dec = model.encoder, model.decoder
+    params = [enc.loc.bias, enc.raw_scale.bias, enc.hidden.weight]
+    eps = torch.randn(5, len(x), 3, generator=torch.Generator().manual_seed(2))  # (S, M, d)
+    path = encoder_gradient_estimates(reparameterization_gradient, enc, dec, x, params, eps=eps)
+    score = encoder_gradient_estimates(score_function_gradient, enc, dec, x, params, eps=eps)
+    assert [g.shape for g in path] == [g.shape for g in score] == [(5, *p.shape) for p in params]
+    for s in range(len(eps)):
+        loc, scale = enc(x)
+        z = loc + scale * eps[s]  # (M, d)
+        log_px = vaelib.bernoulli_log_likelihood(dec(z), x)  # (M,)
+        want_path = torch.autograd.grad(log_px.mean(), params, retain_graph=True)
+        log_q = torch.distributions.Normal(loc, scale).log_prob(z.detach()).sum(-1)  # (M,), sample held fixed
+        want_score = torch.autograd.grad((log_px.detach() * log_q).mean(), params)  # each image times its own score
+        for got, want in zip([g[s] for g in path], want_path, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+        for got, want in zip([g[s] for g in score], want_score, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    assert all(p.grad is None for p in enc.parameters()), "no .grad is written"
+
+
+def test_encoder_gradient_estimates_agree_on_average_and_differ_in_variance():
+    model, x = _tiny_vae_and_batch(m=2)
+    params = [model.encoder.loc.bias, model.encoder.raw_scale.bias]
+    draws = {}
+    for estimator in ESTIMATORS:
+        g = encoder_gradient_estimates(
+            estimator,
+            model.encoder,
+            model.decoder,
+            x,
+            params,
+            n_samples=4_000,
+            generator=torch.Generator().manual_seed(3),
+        )
+        draws[estimator] = torch.cat(g, dim=1)  # (S, 2 d)
+    score, path = draws[score_function_gradient], draws[reparameterization_gradient]
+    se = (score.var(0) / len(score) + path.var(0) / len(path)).sqrt()
+    assert ((score.mean(0) - path.mean(0)).abs() < 5 * se).all(), "both are unbiased for the same gradient"
+    assert (score.var(0) > 10 * path.var(0)).all()
+
+
+def test_encoder_gradient_estimates_explain_bad_input():
+    model, x = _tiny_vae_and_batch()
+    enc, dec = model.encoder, model.decoder
+    with pytest.raises(TypeError, match="score_function_gradient or"):
+        encoder_gradient_estimates(torch.autograd.grad, enc, dec, x, [enc.loc.bias])
+    with pytest.raises(TypeError, match="non-empty list"):
+        encoder_gradient_estimates(score_function_gradient, enc, dec, x, enc.loc.bias)
+    with pytest.raises(ValueError, match="parameter of the encoder"):
+        encoder_gradient_estimates(score_function_gradient, enc, dec, x, [dec.hidden.bias])
+    with pytest.raises(ValueError, match=r"\(S, M, z_dim\)"):
+        encoder_gradient_estimates(score_function_gradient, enc, dec, x, [enc.loc.bias], eps=torch.randn(len(x), 3))

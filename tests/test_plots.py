@@ -61,3 +61,39 @@ def test_interpolation_and_curves():
     ticks = [t for t in ax.get_xticks() if 1 <= t <= 2]
     assert ticks and all(float(t).is_integer() for t in ticks), f"epoch ticks {ticks} should be whole numbers"
     assert isinstance(fig, matplotlib.figure.Figure)
+
+
+def test_posterior_ellipses_are_axis_aligned_one_sigma_contours():
+    loc = torch.tensor([[0.0, 0.0], [1.0, -1.0], [2.0, 0.5]])
+    scale = torch.tensor([[0.1, 0.3], [0.5, 0.2], [1.0, 1.0]])
+    labels = torch.tensor([3, 3, 7])
+    background = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    fig = plots.posterior_ellipses(loc, scale, labels, background=background, n_sigma=2.0, title="q(z|x)")
+    ax = fig.axes[0]
+    ellipses = [p for p in ax.patches if isinstance(p, matplotlib.patches.Ellipse)]
+    assert len(ellipses) == 3
+    for ellipse, centre, (sx, sy) in zip(ellipses, loc.tolist(), scale.tolist(), strict=True):
+        assert ellipse.center == pytest.approx(centre)
+        assert (ellipse.width, ellipse.height, ellipse.angle) == pytest.approx((4 * sx, 4 * sy, 0.0))
+    assert ellipses[0].get_edgecolor() == ellipses[1].get_edgecolor() != ellipses[2].get_edgecolor()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["3", "7", "posterior means"]
+    assert len(ax.collections[0].get_offsets()) == 50  # the grey background of means
+    ax.figure.canvas.draw()
+    x_low, x_high = ax.get_xlim()
+    assert x_low <= 2.0 - 2 * 1.0 and x_high >= 2.0 + 2 * 1.0, "the view holds the largest ellipse"
+
+
+@pytest.mark.parametrize(
+    "loc, scale, labels, message",
+    [
+        (torch.zeros(3, 3), torch.ones(3, 3), torch.zeros(3), r"shape \(N, 2\)"),
+        (torch.zeros(3, 2), torch.ones(2, 2), torch.zeros(3), "same shape"),
+        (torch.zeros(3, 2), torch.zeros(3, 2), torch.zeros(3), "positive standard deviations"),
+        (torch.zeros(3, 2), torch.ones(3, 2), torch.zeros(2), "one label per ellipse"),
+        (torch.full((3, 2), float("nan")), torch.ones(3, 2), torch.zeros(3), "NaN"),
+    ],
+    ids=["3-D", "mismatch", "zero scale", "labels", "nan"],
+)
+def test_posterior_ellipses_explain_bad_input(loc, scale, labels, message):
+    with pytest.raises(ValueError, match=message):
+        plots.posterior_ellipses(loc, scale, labels)

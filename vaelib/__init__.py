@@ -58,7 +58,7 @@ from .encoders import (
 from .exercises import check_answer, check_log_likelihood_report
 from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
 from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
-from .gradients import reparameterization_gradient, score_function_gradient
+from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 from .heads import SCALE_HEADS, check_log_variance_sampler, kl_from_log_variance, scale_from_head
 from .labels import (
     CVAE,
@@ -175,6 +175,7 @@ __all__ = [
     "elbo_with_prior",
     "ELBOTerms",
     "encode",
+    "encoder_gradient_estimates",
     "ENVIRONMENT",
     "estimate_log_likelihood",
     "estimate_log_likelihood_with_prior",

@@ -108,6 +108,8 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     sweep_samples=(10_000, 100_000, 200_000),  # draws per point of the variance sweep
                     vae_images=(256, 1_024, 4_096),  # training images of the small VAE
                     vae_epochs=(5, 10, 20),
+                    gradient_samples=(200, 1_000, 2_000),  # noise draws per estimator on the trained encoder
+                    gradient_batches=(100, 500, 1_000),  # fresh minibatches for the gradient's minibatch noise
                     train_size=_shared("train_size"),
                     test_size=_shared("test_size"),
                 ),

@@ -21,6 +21,9 @@ Both are unbiased; Mohamed et al. (2020) compare them at length. Each function r
 gradient estimate *per sample*, so the caller can average them (the n-sample estimator) or
 measure their spread (its variance). Pass the noise ``eps`` (or a ``generator``) to make the
 result reproducible.
+
+:func:`encoder_gradient_estimates` applies either one to a VAE's reconstruction term, image by image,
+and carries the estimates through the encoder to its parameters (chapter 2 compares them there).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import torch
 from torch.distributions import Normal
 
 from . import checks
+from .losses import bernoulli_log_likelihood
 from .settings import check_generator
 
 Objective = Callable[[torch.Tensor], torch.Tensor]
@@ -169,3 +173,77 @@ def reparameterization_gradient(
     z = loc_s + scale_s * eps  # (*sample, *event): the sample is a function of the parameters
     values = _values(f, z, sample_shape)  # (*sample)
     return torch.autograd.grad(values.sum(), (loc_s, scale_s))
+
+
+def encoder_gradient_estimates(
+    estimator: Callable[..., tuple[torch.Tensor, torch.Tensor]],
+    encoder: torch.nn.Module,
+    decoder: torch.nn.Module,
+    x: torch.Tensor,
+    params: list[torch.Tensor],
+    eps: torch.Tensor | None = None,
+    n_samples: int = 1,
+    generator: torch.Generator | None = None,
+    log_likelihood: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = bernoulli_log_likelihood,
+) -> tuple[torch.Tensor, ...]:
+    r"""Per-sample estimates of the gradient of a minibatch's reconstruction term with respect to encoder parameters.
+
+    The quantity is the mean reconstruction term of the ELBO over the minibatch ``x`` of ``M`` images,
+
+    .. math::
+        R(\phi) = \frac{1}{M} \sum_{i=1}^{M} \mathbb{E}_{q_\phi(z \mid x_i)}\big[\log p_\theta(x_i \mid z)\big],
+
+    and its gradient in the encoder's parameters :math:`\phi` goes through the encoder's outputs
+    :math:`\mu_i = \mu_\phi(x_i)`, :math:`\sigma_i = \sigma_\phi(x_i)`. Image by image, ``estimator``
+    (:func:`score_function_gradient` or :func:`reparameterization_gradient`) estimates
+    :math:`\nabla_{\mu_i, \sigma_i} \mathbb{E}_q[\log p_\theta(x_i \mid z)]` from the noise ``eps[:, i]``
+    (each image's term depends only on its own :math:`q`), and the chain rule, a vector-Jacobian product
+    batched over the samples, carries each estimate to ``params``. Sample ``s`` is the one-sample
+    (:math:`L = 1`) estimate of :math:`\nabla_\phi R` for the noise ``eps[s]``, the gradient that one
+    training step would see for this minibatch (the reconstruction part; the KL is in closed form).
+
+    Args:
+        estimator: ``score_function_gradient`` or ``reparameterization_gradient``.
+        encoder, decoder: ``x -> (loc, scale)`` and ``z -> logits``, used as they are (call ``.eval()``
+            first for networks with batch norm).
+        x: the minibatch, (M, 1, 28, 28).
+        params: encoder parameters to differentiate, e.g. ``[encoder.loc.bias]``.
+        eps: the noise, (S, M, z_dim); drawn (``n_samples`` of it, with ``generator``) when None.
+        log_likelihood: ``(logits, x) -> (B,)``, Bernoulli by default.
+
+    Returns:
+        One tensor per parameter, shape (S, *p.shape): the S single-sample estimates.
+
+    Taught in chapter 2.
+    """
+    if estimator not in (score_function_gradient, reparameterization_gradient):
+        raise TypeError(
+            "estimator must be vaelib.score_function_gradient or vaelib.reparameterization_gradient, "
+            f"got {getattr(estimator, '__name__', type(estimator).__name__)}."
+        )
+    checks.module(encoder, "encoder")
+    checks.module(decoder, "decoder")
+    checks.tensor(x, "x", floating=True)
+    if isinstance(params, torch.Tensor) or not params:
+        raise TypeError("params must be a non-empty list of encoder parameters, e.g. [encoder.loc.bias].")
+    owned = {id(p) for p in encoder.parameters()}
+    if not all(isinstance(p, torch.Tensor) and id(p) in owned for p in params):
+        raise ValueError("every entry of params must be a parameter of the encoder (e.g. encoder.loc.bias).")
+    loc, scale = encoder(x)  # (M, d) each, differentiable in params
+    eps = _noise(loc.detach(), eps, n_samples, generator)  # (S, M, d)
+    if eps.dim() != 3:
+        raise ValueError(f"eps must have shape (S, M, z_dim) = (S, *{tuple(loc.shape)}), got {tuple(eps.shape)}")
+    grad_loc, grad_scale = [], []
+    for i in range(len(x)):  # one image at a time: its term depends on its own q only
+
+        def f(z, target=x[i]):  # (S, d) -> (S,): log p(x_i | z) for each sample
+            return log_likelihood(decoder(z), target.expand(len(z), *target.shape))
+
+        g_loc, g_scale = estimator(f, loc[i].detach(), scale[i].detach(), eps=eps[:, i])  # (S, d) each
+        grad_loc.append(g_loc)
+        grad_scale.append(g_scale)
+    cotangents = (torch.stack(grad_loc, 1) / len(x), torch.stack(grad_scale, 1) / len(x))  # (S, M, d) each
+    grads = torch.autograd.grad((loc, scale), params, cotangents, is_grads_batched=True, allow_unused=True)
+    if any(g is None for g in grads):
+        raise ValueError("some entry of params does not influence the encoder's loc or scale.")
+    return grads

@@ -4,6 +4,7 @@ and returns the matplotlib ``Figure``, so a notebook cell shows it and a test ca
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -138,6 +139,82 @@ def latent_scatter(
             ax.scatter(points[mask, 0], points[mask, 1], s=s, color=colours(digit), label=str(digit))
     ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     ax.set_aspect("equal", adjustable="datalim")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _points(values, name: str) -> np.ndarray:
+    """A tensor or array of shape (N, 2) as a float numpy array, with a clear error otherwise."""
+    if not isinstance(values, (torch.Tensor, np.ndarray)):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array of shape (N, 2), got {type(values).__name__}.")
+    array = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
+    if array.ndim != 2 or array.shape[1] != 2 or len(array) == 0:
+        raise ValueError(f"{name} must have shape (N, 2) with N >= 1 (a 2-D latent space), got {array.shape}.")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; check the encoder and its input.")
+    return array
+
+
+def posterior_ellipses(
+    loc: torch.Tensor | np.ndarray,
+    scale: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray,
+    ax=None,
+    title: str | None = None,
+    n_sigma: float = 1.0,
+    background: torch.Tensor | np.ndarray | None = None,
+):
+    r"""The posteriors :math:`q_\phi(z \mid x)` of a 2-D latent space as ellipses, one per image.
+
+    For :math:`q_\phi(z \mid x) = \mathcal{N}(\mu, \operatorname{diag}\sigma^2)`, each ellipse is centred at
+    ``loc`` (N, 2) with half-axes ``n_sigma * scale`` along :math:`z_1` and :math:`z_2`; a diagonal
+    Gaussian's contours are axis-aligned. For ``n_sigma = 1`` an ellipse holds
+    :math:`1 - e^{-1/2} \approx 39\%` of its posterior's mass (:math:`P(\chi^2_2 \le n^2) = 1 - e^{-n^2/2}`).
+    Colours are by digit (tab10, with a legend), as in :func:`latent_scatter`. ``background`` (M, 2),
+    e.g. the posterior means of many more images, is drawn first as small grey points, so that the
+    ellipses can be compared with the spread of the codes.
+
+    Taught in chapter 5.
+    """
+    loc, scale = _points(loc, "loc"), _points(scale, "scale")
+    if loc.shape != scale.shape:
+        raise ValueError(
+            f"loc {loc.shape} and scale {scale.shape} must have the same shape: one (sigma_1, sigma_2) per mean."
+        )
+    if not (scale > 0).all():
+        raise ValueError(f"scale must hold positive standard deviations, found {scale.min():.3g}.")
+    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    if labels.shape != loc.shape[:1]:
+        raise ValueError(f"expected one label per ellipse, {len(loc)} in all, got labels of shape {labels.shape}.")
+    checks.real_number(n_sigma, "n_sigma", positive=True)
+    fig, ax = _axes(ax, (7, 6))
+    if background is not None:
+        back = _points(background, "background")
+        ax.scatter(back[:, 0], back[:, 1], s=3, color="0.75", label="posterior means", zorder=1)
+    colours = matplotlib.colormaps["tab10"]
+    for (x, y), (sx, sy), digit in zip(loc, scale, labels.tolist(), strict=True):
+        colour = colours(int(digit) % 10)
+        ellipse = matplotlib.patches.Ellipse(
+            (x, y),
+            2 * n_sigma * sx,
+            2 * n_sigma * sy,
+            facecolor=(*colour[:3], 0.15),
+            edgecolor=colour,
+            lw=1.2,
+            zorder=2,
+        )
+        ax.add_patch(ellipse)
+        ax.plot(x, y, "o", ms=3, color=colour, zorder=3)
+    handles = [
+        matplotlib.patches.Patch(facecolor=(*colours(d)[:3], 0.15), edgecolor=colours(d), label=str(d))
+        for d in sorted({int(v) for v in labels.tolist()})
+    ]
+    if background is not None:
+        handles.append(ax.collections[0])
+    ax.legend(handles=handles, title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale_view()
     if title:
         ax.set_title(title)
     return fig
