@@ -232,6 +232,44 @@ def test_a_non_finite_loss_stops_m2_before_the_update(source):
         torch.testing.assert_close(a, b.detach(), equal_nan=True)
 
 
+def poison_gradients(module):
+    """Every gradient reaching the module's first parameter becomes NaN; the loss stays finite."""
+    next(iter(module.parameters())).register_hook(lambda grad: grad * math.nan)
+
+
+def label_trainers(source):
+    """(name, model, call that trains it) for each of chapter 8's training loops."""
+    split = vaelib.split_labelled(source, 50, seed=0)
+    torch.manual_seed(0)
+    cvae, m2 = vaelib.CVAE(vaelib.LabelMLPEncoder(Z, H), vaelib.LabelMLPDecoder(Z, H)), tiny_m2()
+    classifier = vaelib.MLPClassifier(H)
+    return [
+        ("fit_cvae", cvae, lambda: vaelib.fit_cvae(cvae, source, epochs=1, batch_size=64, progress=False)),
+        (
+            "fit_m2",
+            m2,
+            lambda: vaelib.fit_m2(m2, split, epochs=1, batch_size=64, labelled_batch_size=20, progress=False),
+        ),
+        (
+            "fit_classifier",
+            classifier,
+            lambda: vaelib.fit_classifier(classifier, split.labelled, steps=5, batch_size=20),
+        ),
+    ]
+
+
+def test_every_label_trainer_checks_the_gradients_not_only_the_loss(source):
+    for name, model, train in label_trainers(source):
+        poison_gradients(model)
+        before = [p.detach().clone() for p in model.parameters()]
+        with pytest.raises(
+            vaelib.NonFiniteLossError, match=r"step 0: the loss is -?\d.*norm nan; no update was applied"
+        ):
+            train()
+        assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)), name
+        assert all(p.grad is None for p in model.parameters()), f"{name}: the bad gradients are dropped"
+
+
 def test_classification_error_and_confusion_matrix_agree(source):
     torch.manual_seed(0)
     classifier = vaelib.MLPClassifier(H)

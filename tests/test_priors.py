@@ -103,6 +103,23 @@ def test_fit_with_objective_stops_before_a_nan_step_and_keeps_the_weights():
         terms = vaelib.elbo(model.encoder, model.decoder, x)
         return vaelib.ELBOTerms(terms.reconstruction, terms.kl, terms.elbo * float("nan"))
 
-    with pytest.raises(vaelib.NonFiniteLossError, match="this update was not applied"):
+    with pytest.raises(vaelib.NonFiniteLossError, match=r"epoch 1, step 0: the loss is nan .*no update was applied"):
         vaelib.fit_with_objective(model, data, broken, epochs=1, batch_size=8, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert all(p.grad is None for p in model.parameters()), "the bad gradients are dropped"
+
+
+def test_fit_with_objective_checks_the_gradients_not_only_the_loss():
+    torch.manual_seed(0)
+    data = ImageData(torch.rand(16, 1, 28, 28), torch.zeros(16, dtype=torch.long), "test")
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    model.decoder.logits.bias.register_hook(lambda grad: grad * math.nan)  # a finite loss, a NaN gradient
+    before = [p.detach().clone() for p in model.parameters()]
+
+    def objective(x):
+        return vaelib.elbo(model.encoder, model.decoder, x)
+
+    with pytest.raises(vaelib.NonFiniteLossError, match=r"step 0: the loss is \d.*norm nan; no update was applied"):
+        vaelib.fit_with_objective(model, data, objective, epochs=1, batch_size=8, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert all(p.grad is None for p in model.parameters()), "the bad gradients are dropped"

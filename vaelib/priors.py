@@ -36,7 +36,7 @@ from .losses import (
 )
 from .models import VAE
 from .settings import check_generator
-from .train import History, NonFiniteLossError, progress_bar
+from .train import History, _guarded_update, progress_bar
 
 ROWS_PER_CHUNK = 4096  # codes whose mixture density is computed at once (memory: rows x components)
 
@@ -282,15 +282,7 @@ def fit_with_objective(
         total, start = torch.zeros((), device=train.images.device), time.perf_counter()
         for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
             terms = objective(x)
-            loss = -terms.elbo.mean()
-            if not torch.isfinite(loss):
-                raise NonFiniteLossError(
-                    f"the loss is {loss.item()} at epoch {epoch}, step {step}; this update was not applied. "
-                    "Lower the learning rate or check the data lies in [0, 1]."
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            _guarded_update(model, optimizer, params, -terms.elbo.mean(), f"epoch {epoch}, step {step}")
             total += (terms.reconstruction - terms.kl).detach().sum()
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(total.item() / len(train))

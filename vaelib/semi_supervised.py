@@ -27,7 +27,7 @@ from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 from .data import ImageData
 from .labels import CVAE, M2, LabelSplit, MLPClassifier
 from .losses import bernoulli_log_likelihood, gaussian_kl_to_standard
-from .train import History, NonFiniteLossError, _non_finite_parameters, progress_bar
+from .train import History, NonFiniteLossError, _guarded_update, _non_finite_parameters, progress_bar
 
 
 @dataclass
@@ -52,14 +52,6 @@ def _guarded(module: torch.nn.Module, epoch: int, step: int, compute: Callable, 
             f"the networks produced NaN or infinite values at epoch {epoch}, step {step} (Pyro: "
             f"{str(err).splitlines()[0][:160]}); training stopped before this update. Lower the learning rate."
         ) from err
-
-
-def _check_finite(loss: torch.Tensor, epoch: int, step: int) -> None:
-    if not torch.isfinite(loss):  # one host sync per step, before any update is applied
-        raise NonFiniteLossError(
-            f"the loss is {loss.item()} at epoch {epoch}, step {step}; training stopped before this update, so "
-            "the networks keep their last finite parameters. Lower the learning rate or check the data."
-        )
 
 
 @torch.no_grad()
@@ -119,17 +111,15 @@ def fit_cvae(
     The loss is Pyro's ``Trace_ELBO`` (one sample of z, sampled KL), averaged over the batch. The test
     ELBO uses the closed-form KL (:func:`cvae_terms`) on ``test``, which should be binary. Taught in chapter 8.
     """
-    optimizer = torch.optim.Adam(cvae.parameters(), lr=lr)
+    params = list(cvae.parameters())
+    optimizer = torch.optim.Adam(params, lr=lr)
     elbo, history = Trace_ELBO(), History()
     for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
         cvae.train()
         total, start = torch.zeros((), device=train.images.device), time.perf_counter()
         for step, (x, y) in enumerate(train.batches(batch_size, binarize=True)):
             loss = _guarded(cvae, epoch, step, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
-            _check_finite(loss, epoch, step)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            _guarded_update(cvae, optimizer, params, loss, f"epoch {epoch}, step {step}")
             total += loss.detach() * len(x)
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(-total.item() / len(train))
@@ -190,21 +180,19 @@ def fit_m2(
     """
     n_u, n_l = len(split.unlabelled), len(split.labelled)
     alpha = 0.1 * (n_u + n_l) if alpha is None else alpha
-    optimizer = torch.optim.Adam(m2.parameters(), lr=lr)
+    params = list(m2.parameters())
+    optimizer = torch.optim.Adam(params, lr=lr)
     history = LabelHistory()
     for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
         m2.train()
-        total, steps, start = 0.0, 0, time.perf_counter()
+        total, steps, start = torch.zeros((), device=split.unlabelled.device), 0, time.perf_counter()
         for step, (x_u, x_l, y_l) in enumerate(split.batches(batch_size, labelled_batch_size)):
             parts = _guarded(m2, epoch, step, m2_loss, m2, x_u, x_l, y_l, n_u, n_l, alpha)
-            _check_finite(parts["loss"], epoch, step)
-            optimizer.zero_grad(set_to_none=True)
-            parts["loss"].backward()
-            optimizer.step()
-            total += (n_u * parts["unlabelled"] + n_l * parts["labelled"]).item() / (n_u + n_l)
+            _guarded_update(m2, optimizer, params, parts["loss"], f"epoch {epoch}, step {step}")
+            total = total + (n_u * parts["unlabelled"] + n_l * parts["labelled"]) / (n_u + n_l)  # no host sync
             steps += 1
         history.seconds.append(time.perf_counter() - start)
-        history.train_elbo.append(-total / steps)
+        history.train_elbo.append(-total.item() / steps)
         if test is not None:
             history.test_error.append(classification_error(m2.classifier, test))
         if on_epoch is not None:
@@ -227,16 +215,13 @@ def fit_classifier(
     The images are binarized as M2's are, so both classifiers see the same kind of input. The history
     holds the test error once, after the last step. Taught in chapter 8.
     """
-    optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
+    params = list(classifier.parameters())
+    optimizer = torch.optim.Adam(params, lr=lr)
     history, done, start = LabelHistory(), 0, time.perf_counter()
     classifier.train()
     while done < steps:
         for x, y in labelled.batches(min(batch_size, len(labelled)), binarize=binarize, drop_last=True):
-            loss = F.cross_entropy(classifier(x), y)
-            _check_finite(loss, 1, done)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            _guarded_update(classifier, optimizer, params, F.cross_entropy(classifier(x), y), f"step {done}")
             done += 1
             if done == steps:
                 break

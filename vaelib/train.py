@@ -161,6 +161,21 @@ def _non_finite_error(module: torch.nn.Module, where: str, loss: float, grad_nor
     )
 
 
+def _guarded_update(module: torch.nn.Module, optimizer, params, loss: torch.Tensor, where: str) -> None:
+    """Backward, then one check of the loss and the gradients' norm (one host sync), then the update.
+
+    When either is NaN or infinite the gradients are dropped and nothing is stepped; the error says
+    which (``_non_finite_error``). Every training loop of vaelib steps through here.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = get_total_norm([p.grad for p in params if p.grad is not None])
+    if not torch.isfinite(loss.detach() + grad_norm):  # the guard's one host sync per step
+        optimizer.zero_grad(set_to_none=True)  # drop the bad gradients; nothing was stepped
+        raise _non_finite_error(module, where, loss.item(), grad_norm.item())
+    optimizer.step()
+
+
 @torch.no_grad()
 def _mean_per_image(model, data: ImageData, batch_size: int, binarize: bool, generator, per_example) -> float:
     """Average of ``per_example(x)`` (shape (B,)) over ``data``, in eval mode, one host sync at the end."""
@@ -334,14 +349,7 @@ def fit(
                 per_example = plain = objective(model, x)  # (B,)
                 if per_example.shape != (len(x),):
                     raise ValueError(f"objective returned shape {tuple(per_example.shape)}; it must be ({len(x)},)")
-            loss = -per_example.mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = get_total_norm([p.grad for p in trained if p.grad is not None])
-            if not torch.isfinite(loss.detach() + grad_norm):  # the guard's one host sync per step
-                optimizer.zero_grad(set_to_none=True)  # drop the bad gradients; nothing was stepped
-                raise _non_finite_error(model, f"epoch {epoch}, step {step}", loss.item(), grad_norm.item())
-            optimizer.step()
+            _guarded_update(model, optimizer, trained, -per_example.mean(), f"epoch {epoch}, step {step}")
             total += plain.detach().sum()
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(total.item() / len(train))
