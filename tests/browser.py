@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import mimetypes
+import os
 import shutil
 import threading
 from contextlib import contextmanager
@@ -45,6 +46,17 @@ def missing_requirements() -> list[str]:
     except ImportError:
         missing.append("playwright (pip install -r requirements.txt)")
     return missing
+
+
+def require(test: str) -> None:
+    """Skip ``test`` when headless Chromium cannot run here; fail it where VAE_BOOK_REQUIRE_BROWSER is set (CI)."""
+    import pytest
+
+    missing = missing_requirements()
+    if missing and os.environ.get("VAE_BOOK_REQUIRE_BROWSER"):
+        pytest.fail(f"{test} cannot run without: " + "; ".join(missing))
+    if missing:
+        pytest.skip("needs " + "; ".join(missing))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -6,7 +6,6 @@ leaving this machine, a download button that gives the page's notebook; a screen
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -36,11 +35,7 @@ DOWNLOAD_LINK = ".dropdown-download-buttons a[href$='.ipynb']"
 
 @pytest.fixture(scope="module")
 def chromium():
-    missing = browser.missing_requirements()
-    if missing:
-        if os.environ.get("VAE_BOOK_REQUIRE_BROWSER"):
-            pytest.fail("the browser test cannot run without: " + "; ".join(missing))
-        pytest.skip("needs " + "; ".join(missing))
+    browser.require("the browser test")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

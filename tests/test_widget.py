@@ -324,11 +324,7 @@ def wait_until_drawn(page, index: int) -> list[float]:
 @pytest.fixture
 def chromium_ready():
     """Skip (fail in CI, where VAE_BOOK_REQUIRE_BROWSER is set) when headless Chromium cannot run."""
-    missing = browser.missing_requirements()
-    if missing:
-        if os.environ.get("VAE_BOOK_REQUIRE_BROWSER"):
-            pytest.fail("the widget's browser test cannot run without: " + "; ".join(missing))
-        pytest.skip("needs " + "; ".join(missing))
+    browser.require("the widget's browser test")
 
 
 def open_page(chromium, url: str, **context_options):
