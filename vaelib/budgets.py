@@ -172,7 +172,6 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     k_values=((1, 2, 4, 8, 16), (1, 5, 10, 50, 100, 500), (1, 5, 10, 50, 100, 500, 1000, 5000)),
                     iwae_test_size=(128, 500, None),  # test images log p(x) is estimated on: K decoder passes each
                     iwae_batch=(64, 100, 500),  # test images per batch of the estimate
-                    train_ll_images=(128, 500, 2000),  # training images both binarized models' L_K is estimated on
                     gap_images=(4, 16, 100),  # test images that get their own optimised Gaussian
                     gap_steps=(100, 300, 1000),  # Adam steps for each of them
                     gap_samples=(8, 16, 32),  # samples of z per image and step
