@@ -160,8 +160,20 @@ def test_fit_takes_its_options_by_name_only(small):
         (vaelib.estimate_log_likelihood, {"k": 2.5}, TypeError, r"k \(importance samples per image\).*2\.5"),
         (vaelib.estimate_log_likelihood, {"k": 0}, ValueError, r"k \(importance samples per image\) must be at"),
         (vaelib.estimate_log_likelihood, {"k": 4, "batch_size": -1}, ValueError, r"batch_size must be at least 1"),
+        (vaelib.log_likelihood_per_image, {"k": 0}, ValueError, r"k \(importance samples per image\) must be at"),
+        (vaelib.log_likelihood_per_image, {"k": 4, "binarize": 1}, TypeError, r"binarize must be True or False"),
     ],
-    ids=["batch-0", "binarize-none", "seed-as-generator", "no-likelihood", "float-k", "zero-k", "negative-batch"],
+    ids=[
+        "batch-0",
+        "binarize-none",
+        "seed-as-generator",
+        "no-likelihood",
+        "float-k",
+        "zero-k",
+        "negative-batch",
+        "per-image-zero-k",
+        "per-image-binarize-int",
+    ],
 )
 def test_scores_refuse_bad_options(small, function, kwargs, error, message):
     _, test = small

@@ -158,6 +158,29 @@ def test_estimate_log_likelihood_is_above_the_elbo(small):
     assert estimate > elbo
 
 
+def test_log_likelihood_per_image_is_the_bound_of_each_image_in_order(small):
+    _, test = small
+    torch.manual_seed(0)
+    vae = vaelib.VAE.mlp(z_dim=4, hidden_dim=32)  # left in training mode, as after fit
+    data = test.binarized(generator=torch.Generator().manual_seed(0)).subset(40)
+    per_image = vaelib.log_likelihood_per_image(
+        vae, data, k=16, batch_size=15, generator=torch.Generator().manual_seed(3)
+    )
+    assert per_image.shape == (40,) and not per_image.requires_grad
+    assert vae.training, "the mode is restored"
+    vae.eval()
+    generator = torch.Generator().manual_seed(3)  # the same draws, batch by batch, in the same order
+    expected = torch.cat(
+        [
+            vaelib.iwae_bound(vae.encoder, vae.decoder, x, 16, generator=generator)
+            for x, _ in data.batches(15, shuffle=False)
+        ]
+    )
+    torch.testing.assert_close(per_image, expected.detach())
+    mean = vaelib.estimate_log_likelihood(vae, data, k=16, batch_size=15, generator=torch.Generator().manual_seed(3))
+    assert abs(mean - per_image.mean().item()) < 1e-4, "estimate_log_likelihood is its mean"
+
+
 def test_continuous_bernoulli_is_a_density_on_grey_pixels():
     logits = torch.zeros(2, 1, 28, 28)
     x = torch.full((2, 1, 28, 28), 0.3)

@@ -133,6 +133,7 @@ from .train import (
     fit,
     fit_svi,
     kl_weight,
+    log_likelihood_per_image,
     progress_bar,
 )
 
@@ -229,6 +230,7 @@ __all__ = [
     "log_aggregate_posterior",
     "log_importance_weights",
     "log_importance_weights_with_prior",
+    "log_likelihood_per_image",
     "log_mean_exp",
     "M2",
     "m2_loss",

@@ -239,14 +239,53 @@ def estimate_log_likelihood(
 
     Taught in chapter 6.
     """
+    return (
+        log_likelihood_per_image(
+            model,
+            data,
+            k=k,
+            batch_size=batch_size,
+            binarize=binarize,
+            generator=generator,
+            log_likelihood=log_likelihood,
+        )
+        .mean()
+        .item()
+    )
+
+
+def log_likelihood_per_image(
+    model: VAE,
+    data: ImageData,
+    *,
+    k: int,
+    batch_size: int = 100,
+    binarize: bool = False,
+    generator: torch.Generator | None = None,
+    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
+) -> torch.Tensor:
+    """The importance-weighted bound L_k of every image of ``data``, shape (N,), in eval mode.
+
+    What :func:`estimate_log_likelihood` averages; kept image by image for paired comparisons of two
+    models on the same images (:func:`vaelib.paired_difference`). Arguments as there.
+
+    Taught in chapter 6.
+    """
     k = checks.whole_number(k, "k (importance samples per image)")
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
     log_likelihood = _unvalidated(log_likelihood)
-
-    def per_example(x):
-        return iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
-
-    return _mean_per_image(model, data, batch_size, binarize, generator, per_example)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return torch.cat(
+                [
+                    iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
+                    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator)
+                ]
+            )
+    finally:
+        model.train(was_training)
 
 
 def _check_optimizer(optimizer, model: torch.nn.Module, lr) -> None:
