@@ -22,7 +22,7 @@ from torchvision.datasets import MNIST
 from torchvision.transforms import ToTensor
 
 import vaelib
-from vaelib.published import PYRO_TUTORIAL_EARLY_TEST_ELBO
+from vaelib.book.published import PYRO_TUTORIAL_EARLY_TEST_ELBO
 
 
 class PerItemImages(Dataset):

@@ -7,7 +7,7 @@ A build pays for the first export in a kernel that has already imported torch an
 chapter trained its model in it), so each measurement starts a fresh process, imports torch and
 vaelib untimed, and then times, in wall-clock and process CPU seconds:
 
-* ``vaelib (auto)``: :func:`vaelib.export.decoder_onnx_bytes` as chapter 3 calls it (the
+* ``vaelib (auto)``: :func:`export.decoder_onnx_bytes` as chapter 3 calls it (the
   TorchScript-based exporter while PyTorch has it);
 * ``vaelib (dynamo)``: the same with ``exporter="dynamo"``, the torch.export-based exporter without
   graph optimisation, including the import of onnxscript: what a build pays once PyTorch drops the other;
@@ -34,7 +34,7 @@ import json, time
 import torch
 torch.set_num_threads({threads})
 import vaelib
-from vaelib import export
+from vaelib.book import export
 
 decoder = vaelib.MLPDecoder(z_dim=2)  # chapter 3's 2-D decoder (784-400-2); its weights do not matter here
 variant = {variant!r}

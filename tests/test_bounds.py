@@ -70,7 +70,7 @@ def test_dreg_leaves_the_decoder_gradient_as_it_is(x):
 
 def stopped_without_reweighting(model, x, k, seed):
     """The 'sticking the landing' gradient (log q at stopped parameters, no squared weights): biased for K > 1."""
-    weights, _ = bounds._log_weights_and_codes(
+    weights, _ = bounds.objectives._log_weights_and_codes(
         model.encoder, model.decoder, x, k, None, seeded(seed), vaelib.bernoulli_log_likelihood, k, True
     )
     return vaelib.log_mean_exp(weights)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import vaelib
-from vaelib.budgets import MODES, ModeTable
+from vaelib import MODES, ModeTable
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))

@@ -5,7 +5,7 @@ import torch
 from torch.distributions import MultivariateNormal, kl_divergence
 
 import vaelib
-from vaelib import encoders
+from vaelib.bounds import encoders
 
 
 def random_tril(batch, d, generator):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import vaelib
-from vaelib import factors
+from vaelib.priors import shapes as factors
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 import vaelib
 from tools import record_run
-from vaelib import records
+from vaelib.book import records
 
 ROOT = record_run.ROOT
 

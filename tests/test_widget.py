@@ -33,7 +33,7 @@ import pytest
 import torch
 
 import vaelib
-from vaelib import export
+from vaelib.book import export
 from vaelib.plots import normal_quantile_grid
 
 from . import browser

@@ -1,10 +1,10 @@
-"""Run a chapter under a chosen budget and record its results in ``vaelib/recorded/``.
+"""Run a chapter under a chosen budget and record its results in ``vaelib/book/recorded/``.
 
     python -m tools.record_run chapters/06_evaluation.ipynb --name evaluation_full --budget full
 
 The chapter runs top to bottom in a fresh kernel (smoke mode off, ``VAE_BOOK_BUDGET`` set), as in
 a book build. It must leave a dict named ``RECORD`` behind; that dict, with the commit, the wall
-time and whether the working tree had uncommitted changes, becomes ``vaelib/recorded/<name>.json``,
+time and whether the working tree had uncommitted changes, becomes ``vaelib/book/recorded/<name>.json``,
 which the chapter displays in every later build (``vaelib.load_record``). The executed notebook,
 outputs included, is kept in ``_build/records/<name>.ipynb`` for inspection.
 
@@ -26,11 +26,11 @@ import nbformat
 from nbclient import NotebookClient
 
 from vaelib import MNIST_SOURCE, MNISTUnavailableError, load_mnist
-from vaelib.records import RunInfo, check_record
+from vaelib.book.records import RunInfo, check_record
 from vaelib.settings import BUDGET_ENV, SMOKE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT_DIR = ROOT / "vaelib" / "recorded"  # in this checkout, whichever vaelib is installed
+OUTPUT_DIR = ROOT / "vaelib" / "book" / "recorded"  # in this checkout, whichever vaelib is installed
 EXECUTED_DIR = ROOT / "_build" / "records"  # the executed notebooks, for inspection
 MARKER = "RECORD-JSON:"
 EMIT_SOURCE = f'import json\nprint("{MARKER}" + json.dumps(RECORD))'
@@ -64,7 +64,7 @@ def check_inputs(notebook: Path, name: str, allow_standin: bool) -> None:
 
 
 def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = False) -> Path:
-    """Execute ``notebook`` with ``budget`` and write its RECORD to ``vaelib/recorded/<name>.json``."""
+    """Execute ``notebook`` with ``budget`` and write its RECORD to ``vaelib/book/recorded/<name>.json``."""
     check_inputs(notebook, name, allow_standin)
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(EMIT_SOURCE))
@@ -116,7 +116,7 @@ def record_run(notebook: Path, name: str, budget: str, allow_standin: bool = Fal
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebook", type=Path, help="the chapter to run, e.g. chapters/06_evaluation.ipynb")
-    parser.add_argument("--name", required=True, help="the record's name: vaelib/recorded/<name>.json")
+    parser.add_argument("--name", required=True, help="the record's name: vaelib/book/recorded/<name>.json")
     parser.add_argument("--budget", choices=("cpu", "full"), default="full", help="VAE_BOOK_BUDGET for the run")
     parser.add_argument("--allow-standin", action="store_true", help="accept a run on the offline stand-in data")
     args = parser.parse_args(argv)

@@ -19,18 +19,24 @@ The public API: every function, class and constant a chapter or test needs is im
 vaelib does no work: no data is loaded and no device is touched.
 """
 
-from . import bounds, plots, published
-from .aggregate import (
-    elbo_surgery,
-    linear_gaussian_surgery,
-    log_aggregate_marginals,
-    log_aggregate_posterior,
-    minibatch_log_density,
-)
+from . import book, bounds, labels, plots, priors
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
-from .bounds import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
-from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
-from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
+from .book import published
+from .book.budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, budget, chapter_settings, chapter_table
+from .book.checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
+from .book.exercises import check_answer, check_log_likelihood_report
+from .book.export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
+from .book.records import Record, RecordError, load_record, load_record_or_none, new_record, record_names
+from .bounds.encoders import (
+    FLOWS,
+    FlowEncoder,
+    FullCovarianceEncoder,
+    full_covariance_kl_to_standard,
+    local_params,
+    posterior_mean,
+    rsample_posterior,
+)
+from .bounds.objectives import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
 from .data import (
     IMAGE_SHAPE,
     MNIST_SOURCE,
@@ -45,22 +51,9 @@ from .data import (
     load_standin_digits,
 )
 from .datasets import DataUnavailableError, load_digits_8x8, load_fashion_mnist
-from .disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
-from .encoders import (
-    FLOWS,
-    FlowEncoder,
-    FullCovarianceEncoder,
-    full_covariance_kl_to_standard,
-    local_params,
-    posterior_mean,
-    rsample_posterior,
-)
-from .exercises import check_answer, check_log_likelihood_report
-from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
-from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 from .heads import SCALE_HEADS, check_log_variance_sampler, kl_from_log_variance, scale_from_head
-from .labels import (
+from .labels.networks import (
     CVAE,
     M2,
     N_CLASSES,
@@ -71,6 +64,16 @@ from .labels import (
     TwoStreamBatches,
     one_hot,
     split_labelled,
+)
+from .labels.training import (
+    LabelHistory,
+    classification_error,
+    confusion_matrix,
+    cvae_terms,
+    fit_classifier,
+    fit_cvae,
+    fit_m2,
+    m2_loss,
 )
 from .latent import lerp, prior_norm_interval, slerp
 from .likelihoods import (
@@ -97,7 +100,15 @@ from .losses import (
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .monitor import ActiveUnits
-from .priors import (
+from .priors.aggregate import (
+    elbo_surgery,
+    linear_gaussian_surgery,
+    log_aggregate_marginals,
+    log_aggregate_posterior,
+    minibatch_log_density,
+)
+from .priors.disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
+from .priors.learned import (
     MixturePrior,
     StandardNormalPrior,
     VampPrior,
@@ -109,19 +120,9 @@ from .priors import (
     mixture_log_prob,
     pairwise_normal_log_prob,
 )
+from .priors.shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .pyro_vae import PyroVAE
-from .records import Record, RecordError, load_record, load_record_or_none, new_record, record_names
-from .semi_supervised import (
-    LabelHistory,
-    classification_error,
-    confusion_matrix,
-    cvae_terms,
-    fit_classifier,
-    fit_cvae,
-    fit_m2,
-    m2_loss,
-)
-from .settings import ENVIRONMENT, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
+from .settings import ENVIRONMENT, data_root, hardware_name, pick_device, seed_everything, smoke_mode
 from .stats import PairedDifference, paired_difference
 from .toy import LinearGaussian
 from .train import (
@@ -143,6 +144,7 @@ __all__ = [
     "ActiveUnits",
     "bernoulli_log_likelihood",
     "beta_tcvae_terms",
+    "book",
     "bounds",
     "Budget",
     "budget",
@@ -212,6 +214,7 @@ __all__ = [
     "LabelHistory",
     "LabelMLPDecoder",
     "LabelMLPEncoder",
+    "labels",
     "LabelSplit",
     "latent_traversal",
     "LatentMap",
@@ -260,6 +263,7 @@ __all__ = [
     "plots",
     "posterior_mean",
     "prior_norm_interval",
+    "priors",
     "progress_bar",
     "published",
     "PyroVAE",

@@ -1,4 +1,4 @@
-"""Run-wide settings: the smoke switch, the device, seeding and which budget a run gets.
+"""Run-wide settings: the smoke switch, the device, seeding and where data live.
 
 Every chapter reads these in its setup cell, so one environment variable turns a
 notebook from a full training run into a seconds-long smoke test:
@@ -7,8 +7,8 @@ notebook from a full training run into a seconds-long smoke test:
   variable is unset, smoke mode is on exactly when ``CI`` is set to anything but a false
   value (``CI=false`` or ``CI=0`` leaves it off).
 * ``VAE_BOOK_DATA=/path`` -> where MNIST lives or is downloaded to.
-* ``VAE_BOOK_BUDGET=cpu|full`` -> the budget of a real (non-smoke) run, when the automatic
-  choice (full with CUDA, else cpu) is not wanted: e.g. a full run on a CPU overnight.
+* ``VAE_BOOK_BUDGET=cpu|full`` -> the budget of a real (non-smoke) run, read by
+  :func:`vaelib.book.budgets.budget` (the book's machinery), named here with the others.
 
 Nothing here runs at import time; each function reads the environment when called.
 """
@@ -23,8 +23,6 @@ from pathlib import Path
 
 import pyro
 import torch
-
-from .budgets import BUDGETS, Budget
 
 SMOKE_ENV = "VAE_BOOK_SMOKE"
 DATA_ROOT_ENV = "VAE_BOOK_DATA"
@@ -111,27 +109,6 @@ def data_root() -> Path:
             f"{DATA_ROOT_ENV}={raw!r} has spaces around the path; remove them, e.g. {DATA_ROOT_ENV}={raw.strip()}"
         )
     return Path(raw).expanduser() if raw else Path.home() / ".cache" / "vae-book"
-
-
-def budget(smoke: bool | None = None, device: torch.device | str | None = None) -> Budget:
-    """The budget for this run: smoke if asked (or under CI); else ``$VAE_BOOK_BUDGET`` when set,
-    full on CUDA, cpu otherwise.
-
-    Used in every chapter.
-    """
-    smoke = smoke_mode() if smoke is None else smoke
-    if smoke:
-        return BUDGETS["smoke"]
-    chosen = os.environ.get(BUDGET_ENV, "").strip().lower()
-    if chosen:
-        if chosen not in ("cpu", "full"):
-            raise ValueError(
-                f"{BUDGET_ENV}={chosen!r} is not a budget: set it to 'cpu' or 'full', or unset it to choose by "
-                f"device; for a smoke run set {SMOKE_ENV}=1 instead."
-            )
-        return BUDGETS[chosen]
-    device = torch.device(device) if device is not None else pick_device()
-    return BUDGETS["full" if device.type == "cuda" else "cpu"]
 
 
 def hardware_name(device: torch.device | str) -> str:

@@ -26,8 +26,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from pyro.infer import config_enumerate
 
-from .data import IMAGE_SHAPE, N_PIXELS, ImageData, TensorBatches
-from .models import positive_scale
+from ..data import IMAGE_SHAPE, N_PIXELS, ImageData, TensorBatches
+from ..models import positive_scale
 
 N_CLASSES = 10  # digit classes of MNIST
 

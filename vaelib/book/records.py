@@ -57,7 +57,7 @@ def new_record(chapter: str, budget: str, device, data: str, settings: dict, res
     Everything of :class:`Record` but ``run``, which ``tools/record_run.py`` adds when it saves the
     record. Used by chapter 6 (and every chapter that records a long run).
     """
-    from .settings import hardware_name  # here, not at the top: settings imports nothing from records
+    from ..settings import hardware_name  # here, not at the top: settings imports nothing from records
 
     return {
         "chapter": chapter,

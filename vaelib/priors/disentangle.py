@@ -28,8 +28,8 @@ import math
 
 import torch
 
+from ..losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, diagonal_normal_log_prob, reparameterize
 from .aggregate import log_aggregate_marginals, log_aggregate_posterior, minibatch_log_density
-from .losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, diagonal_normal_log_prob, reparameterize
 
 MIG_BINS = 20  # histogram bins per code coordinate when estimating I(z_j; v_k)
 

@@ -92,8 +92,8 @@ def check_log_likelihood_report(
 
     Used in the capstone.
     """
-    from .losses import bernoulli_log_likelihood, iwae_bound
-    from .stats import paired_difference
+    from ..losses import bernoulli_log_likelihood, iwae_bound
+    from ..stats import paired_difference
 
     if report is None:
         print(f"{name}: not answered yet - fill in the report and run this cell again.")

@@ -21,10 +21,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import IMAGE_SHAPE, N_PIXELS
-from .losses import LOG_2PI
-from .models import _check_input, positive_scale
-from .settings import check_generator
+from ..data import IMAGE_SHAPE, N_PIXELS
+from ..losses import LOG_2PI
+from ..models import _check_input, positive_scale
+from ..settings import check_generator
 
 FLOWS = ("iaf", "planar")  # the flow steps FlowEncoder can stack
 

@@ -25,9 +25,9 @@ from collections.abc import Callable
 
 import torch
 
-from .losses import diagonal_normal_log_prob
-from .priors import pairwise_normal_log_prob
-from .toy import LinearGaussian, _half_log_det
+from ..losses import diagonal_normal_log_prob
+from ..toy import LinearGaussian, _half_log_det
+from .learned import pairwise_normal_log_prob
 
 CHUNK = 2048  # codes per block when the N x N table of log q(z_m | x_n) is built
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .data import IMAGE_SHAPE, ImageData
+from ..data import IMAGE_SHAPE, ImageData
 
 SHAPES = ("square", "ellipse", "heart")
 FACTOR_NAMES = ("shape", "scale", "rotation", "x", "y")

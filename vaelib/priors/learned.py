@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 import torch
 import torch.nn as nn
 
-from .data import IMAGE_SHAPE, ImageData
-from .losses import (
+from ..data import IMAGE_SHAPE, ImageData
+from ..losses import (
     LOG_2PI,
     ELBOTerms,
     LogLikelihood,
@@ -34,9 +34,9 @@ from .losses import (
     diagonal_normal_log_prob,
     reparameterize,
 )
-from .models import VAE
-from .settings import check_generator
-from .train import History, _guarded_update, progress_bar
+from ..models import VAE
+from ..settings import check_generator
+from ..train import History, _guarded_update, progress_bar
 
 ROWS_PER_CHUNK = 4096  # codes whose mixture density is computed at once (memory: rows x components)
 

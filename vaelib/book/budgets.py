@@ -17,10 +17,15 @@ never copied out of a notebook. To change a setting for one session, use
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+import torch
+
+from ..settings import BUDGET_ENV, SMOKE_ENV, pick_device, smoke_mode
 
 MODES = ("smoke", "cpu", "full")
 
@@ -286,3 +291,24 @@ def chapter_settings(chapter: str, budget: Budget | str) -> Any:
     """
     mode = budget.mode if isinstance(budget, Budget) else budget
     return chapter_table(chapter).select(mode)
+
+
+def budget(smoke: bool | None = None, device: torch.device | str | None = None) -> Budget:
+    """The budget for this run: smoke if asked (or under CI); else ``$VAE_BOOK_BUDGET`` when set,
+    full on CUDA, cpu otherwise.
+
+    Used in every chapter.
+    """
+    smoke = smoke_mode() if smoke is None else smoke
+    if smoke:
+        return BUDGETS["smoke"]
+    chosen = os.environ.get(BUDGET_ENV, "").strip().lower()
+    if chosen:
+        if chosen not in ("cpu", "full"):
+            raise ValueError(
+                f"{BUDGET_ENV}={chosen!r} is not a budget: set it to 'cpu' or 'full', or unset it to choose by "
+                f"device; for a smoke run set {SMOKE_ENV}=1 instead."
+            )
+        return BUDGETS[chosen]
+    device = torch.device(device) if device is not None else pick_device()
+    return BUDGETS["full" if device.type == "cuda" else "cpu"]

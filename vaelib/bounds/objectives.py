@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 import torch
 import torch.nn as nn
 
-from .data import ImageData
+from ..data import ImageData
+from ..losses import LOG_2PI, LogLikelihood, bernoulli_log_likelihood, log_mean_exp
 from .encoders import local_params, rsample_posterior
-from .losses import LOG_2PI, LogLikelihood, bernoulli_log_likelihood, log_mean_exp
 
 ESTIMATORS = ("iwae", "dreg")  # gradient estimators of L_K that iwae_objective offers
 

@@ -37,8 +37,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .data import IMAGE_SHAPE
-from .plots import normal_quantile_grid
+from ..data import IMAGE_SHAPE
+from ..plots import normal_quantile_grid
 
 # The payload travels inside the HTML output, as <script type="application/json" class=DATA_CLASS>:
 # _ext/latent_maps.py takes it out of the page while Sphinx reads it. (Output metadata would not reach

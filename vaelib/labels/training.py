@@ -24,10 +24,10 @@ import torch.nn.functional as F
 from pyro import poutine
 from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 
-from .data import ImageData
-from .labels import CVAE, M2, LabelSplit, MLPClassifier
-from .losses import bernoulli_log_likelihood, gaussian_kl_to_standard
-from .train import History, NonFiniteLossError, _guarded_update, _non_finite_parameters, progress_bar
+from ..data import ImageData
+from ..losses import bernoulli_log_likelihood, gaussian_kl_to_standard
+from ..train import History, NonFiniteLossError, _guarded_update, _non_finite_parameters, progress_bar
+from .networks import CVAE, M2, LabelSplit, MLPClassifier
 
 
 @dataclass

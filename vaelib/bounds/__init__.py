@@ -1,0 +1,46 @@
+"""Chapter 7, closing the gaps: richer posteriors and tighter bounds.
+
+``encoders``: full-covariance and normalizing-flow encoders and how to sample them;
+``objectives``: the IWAE and DReG objectives, gradient SNR, refinement of q and the inference gaps.
+Chapters reach these as ``vaelib.bounds.NAME`` (the most used are also importable from ``vaelib``).
+"""
+
+from .encoders import (
+    FLOWS,
+    FlowEncoder,
+    FullCovarianceEncoder,
+    full_covariance_kl_to_standard,
+    local_params,
+    posterior_mean,
+    rsample_posterior,
+)
+from .objectives import (
+    ESTIMATORS,
+    gradient_snr,
+    inference_gaps,
+    iwae_objective,
+    log_weights,
+    objective,
+    refine,
+    score_bounds,
+    semi_amortized_objective,
+)
+
+__all__ = [
+    "ESTIMATORS",
+    "FLOWS",
+    "FlowEncoder",
+    "FullCovarianceEncoder",
+    "full_covariance_kl_to_standard",
+    "gradient_snr",
+    "inference_gaps",
+    "iwae_objective",
+    "local_params",
+    "log_weights",
+    "objective",
+    "posterior_mean",
+    "refine",
+    "rsample_posterior",
+    "score_bounds",
+    "semi_amortized_objective",
+]

@@ -1,0 +1,55 @@
+"""Chapter 9, the prior and the aggregate posterior: learned priors (``learned``), the aggregate
+posterior and the ELBO surgery (``aggregate``), disentanglement objectives and metrics
+(``disentangle``) and the shapes data set with known factors (``shapes``).
+
+Chapters reach these as ``vaelib.priors.NAME`` or from ``vaelib`` itself (chapter 9 has a local
+variable named ``priors``).
+"""
+
+from .aggregate import (
+    elbo_surgery,
+    linear_gaussian_surgery,
+    log_aggregate_marginals,
+    log_aggregate_posterior,
+    minibatch_log_density,
+)
+from .disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
+from .learned import (
+    MixturePrior,
+    StandardNormalPrior,
+    VampPrior,
+    elbo_with_prior,
+    estimate_log_likelihood_with_prior,
+    evaluate_objective,
+    fit_with_objective,
+    log_importance_weights_with_prior,
+    mixture_log_prob,
+    pairwise_normal_log_prob,
+)
+from .shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
+
+__all__ = [
+    "beta_tcvae_terms",
+    "elbo_surgery",
+    "elbo_with_prior",
+    "estimate_log_likelihood_with_prior",
+    "evaluate_objective",
+    "FACTOR_NAMES",
+    "FactorImages",
+    "fit_with_objective",
+    "latent_traversal",
+    "linear_gaussian_surgery",
+    "log_aggregate_marginals",
+    "log_aggregate_posterior",
+    "log_importance_weights_with_prior",
+    "make_shapes",
+    "minibatch_log_density",
+    "mixture_log_prob",
+    "MixturePrior",
+    "mutual_information_gap",
+    "pairwise_normal_log_prob",
+    "SHAPES",
+    "StandardNormalPrior",
+    "total_correlation",
+    "VampPrior",
+]
