@@ -25,8 +25,8 @@ def brute_log_q(z, loc, scale):
 
 def test_exact_aggregate_posterior_matches_brute_force():
     z, loc, scale = small_set()
-    torch.testing.assert_close(vaelib.log_aggregate_posterior(z, loc, scale), brute_log_q(z, loc, scale))
-    marginals = vaelib.log_aggregate_marginals(z, loc, scale)
+    torch.testing.assert_close(vaelib.log_aggregate_posterior(loc, scale, z), brute_log_q(z, loc, scale))
+    marginals = vaelib.log_aggregate_marginals(loc, scale, z)
     for j in range(z.shape[1]):
         torch.testing.assert_close(
             marginals[:, j], brute_log_q(z[:, j : j + 1], loc[:, j : j + 1], scale[:, j : j + 1])
@@ -35,9 +35,9 @@ def test_exact_aggregate_posterior_matches_brute_force():
 
 def test_mws_with_the_whole_set_as_batch_is_exact_minus_log_n():
     z, loc, scale = small_set()
-    log_qz, log_dims = vaelib.minibatch_log_density(z, loc, scale, dataset_size=len(z), estimator="mws")
-    torch.testing.assert_close(log_qz, vaelib.log_aggregate_posterior(z, loc, scale) - math.log(len(z)))
-    torch.testing.assert_close(log_dims, vaelib.log_aggregate_marginals(z, loc, scale) - math.log(len(z)))
+    log_qz, log_dims = vaelib.minibatch_log_density(loc, scale, z, dataset_size=len(z), estimator="mws")
+    torch.testing.assert_close(log_qz, vaelib.log_aggregate_posterior(loc, scale, z) - math.log(len(z)))
+    torch.testing.assert_close(log_dims, vaelib.log_aggregate_marginals(loc, scale, z) - math.log(len(z)))
 
 
 @pytest.mark.parametrize("estimator", ["mws", "mss"])
@@ -51,7 +51,7 @@ def test_minibatch_estimates_of_q_z_average_to_their_expectation(estimator):
     sums, counts = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
     for _ in range(draws // m):
         idx = torch.randperm(n, generator=g)[:m]
-        log_qz, _ = vaelib.minibatch_log_density(z[idx], loc[idx], scale[idx], dataset_size=n, estimator=estimator)
+        log_qz, _ = vaelib.minibatch_log_density(loc[idx], scale[idx], z[idx], dataset_size=n, estimator=estimator)
         sums.index_add_(0, idx, log_qz.exp())
         counts.index_add_(0, idx, torch.ones(m, dtype=torch.float64))
     mean = sums / counts
@@ -65,9 +65,9 @@ def test_minibatch_estimates_of_q_z_average_to_their_expectation(estimator):
 def test_minibatch_estimator_refuses_bad_batches():
     z, loc, scale = small_set(n=5)
     with pytest.raises(ValueError, match="'mws' or 'mss'"):
-        vaelib.minibatch_log_density(z, loc, scale, 10, estimator="exact")
+        vaelib.minibatch_log_density(loc, scale, z, dataset_size=10, estimator="exact")
     with pytest.raises(ValueError, match="at least as large"):
-        vaelib.minibatch_log_density(z, loc, scale, 3)
+        vaelib.minibatch_log_density(loc, scale, z, dataset_size=3)
 
 
 def linear_gaussian(seed=0, x_dim=5, z_dim=2):

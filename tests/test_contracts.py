@@ -60,8 +60,11 @@ def test_all_is_sorted_and_complete():
 def test_readme_names_every_vaelib_module():
     readme = (ROOT / "README.md").read_text()
     layout = readme[readme.index("## Layout") :]
-    modules = sorted(p.stem for p in (ROOT / "vaelib").glob("*.py") if not p.stem.startswith("_"))
-    missing = [m for m in modules if not re.search(rf"\b{m}\b", layout)]
+    vaelib_root = ROOT / "vaelib"
+    modules = sorted(p.relative_to(vaelib_root) for p in vaelib_root.rglob("*.py") if not p.stem.startswith("_"))
+    folders = sorted({m.parent.as_posix() for m in modules if m.parent.as_posix() != "."})
+    missing = [m.as_posix() for m in modules if not re.search(rf"\b{m.stem}\.py\b", layout)]
+    missing += [f"{f}/" for f in folders if f"  {f}/" not in layout]
     assert not missing, f"README's Layout does not name these vaelib modules: {missing}"
 
 

@@ -13,14 +13,14 @@ def test_pairwise_and_mixture_densities_match_torch_distributions():
     g = torch.Generator().manual_seed(0)
     z, loc, scale = torch.randn(7, 3, generator=g), torch.randn(5, 3, generator=g), 0.5 + torch.rand(5, 3, generator=g)
     reference = torch.distributions.Normal(loc, scale).log_prob(z.unsqueeze(1)).sum(-1)  # (7, 5)
-    torch.testing.assert_close(vaelib.pairwise_normal_log_prob(z, loc, scale), reference, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(vaelib.pairwise_normal_log_prob(loc, scale, z), reference, rtol=1e-5, atol=1e-5)
     logits = torch.randn(5, generator=g)
     mixture = torch.distributions.MixtureSameFamily(
         torch.distributions.Categorical(logits=logits),
         torch.distributions.Independent(torch.distributions.Normal(loc, scale), 1),
     )
     batch = torch.randn(4, 7, 3, generator=g)  # leading dimensions are kept
-    got = vaelib.mixture_log_prob(batch, loc, scale, torch.log_softmax(logits, -1))
+    got = vaelib.mixture_log_prob(loc, scale, torch.log_softmax(logits, -1), batch)
     torch.testing.assert_close(got, mixture.log_prob(batch), rtol=1e-5, atol=1e-5)
 
 

@@ -5,7 +5,7 @@ import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import vaelib
-from vaelib.toy import LinearGaussian, gaussian_kl
+from vaelib import LinearGaussian, gaussian_kl
 
 DIMS = [(1, 1), (1, 2), (2, 3), (3, 5)]  # (d, D): latent and data dimensions
 

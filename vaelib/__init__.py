@@ -31,7 +31,6 @@ from .bounds.encoders import (
     FLOWS,
     FlowEncoder,
     FullCovarianceEncoder,
-    full_covariance_kl_to_standard,
     local_params,
     posterior_mean,
     rsample_posterior,
@@ -51,8 +50,18 @@ from .data import (
     load_standin_digits,
 )
 from .datasets import DataUnavailableError, load_digits_8x8, load_fashion_mnist
+from .gaussians import (
+    diagonal_normal_log_prob,
+    full_covariance_kl_to_standard,
+    gaussian_kl,
+    gaussian_kl_to_standard,
+    kl_from_log_variance,
+    mixture_log_prob,
+    pairwise_normal_log_prob,
+    standard_normal_log_prob,
+)
 from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
-from .heads import SCALE_HEADS, check_log_variance_sampler, kl_from_log_variance, scale_from_head
+from .heads import SCALE_HEADS, check_log_variance_sampler, scale_from_head
 from .labels.networks import (
     CVAE,
     M2,
@@ -89,9 +98,7 @@ from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
     continuous_bernoulli_log_likelihood,
-    diagonal_normal_log_prob,
     elbo,
-    gaussian_kl_to_standard,
     gaussian_log_likelihood,
     iwae_bound,
     log_importance_weights,
@@ -117,8 +124,6 @@ from .priors.learned import (
     evaluate_objective,
     fit_with_objective,
     log_importance_weights_with_prior,
-    mixture_log_prob,
-    pairwise_normal_log_prob,
 )
 from .priors.shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .pyro_vae import PyroVAE
@@ -198,6 +203,7 @@ __all__ = [
     "FLOWS",
     "full_covariance_kl_to_standard",
     "FullCovarianceEncoder",
+    "gaussian_kl",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
     "GaussianLikelihood",
@@ -286,6 +292,7 @@ __all__ = [
     "slerp",
     "smoke_mode",
     "split_labelled",
+    "standard_normal_log_prob",
     "StandardNormalPrior",
     "StandInDataWarning",
     "TensorBatches",

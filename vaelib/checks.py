@@ -129,3 +129,34 @@ def value_range(x: torch.Tensor) -> tuple[float, float]:
     """(min, max) of ``x`` in one pass and one host sync; NaN when ``x`` holds a NaN."""
     low, high = torch.aminmax(x.detach())
     return tuple(torch.stack([low, high]).tolist())
+
+
+def positive_values(scale: torch.Tensor, name: str) -> None:
+    """Raise unless every standard deviation in ``scale`` is positive and finite (one host sync)."""
+    if scale.numel():
+        low, high = value_range(scale)
+        if not (low > 0 and math.isfinite(high)):
+            raise ValueError(
+                f"{name} must hold positive, finite standard deviations, found values in [{low:.3g}, {high:.3g}]. "
+                "From a log-variance use (0.5 * logvar).exp(); from a raw output, softplus(raw)."
+            )
+
+
+def gaussian_parameters(loc: torch.Tensor, scale: torch.Tensor) -> None:
+    """loc and scale are float tensors of one rank whose shapes broadcast (size-1 dimensions only).
+
+    Different ranks are refused: a (B,) scale against a (B, z) loc would broadcast along z, a
+    silently wrong result when B == z.
+    """
+    tensor(loc, "loc", floating=True)
+    tensor(scale, "scale", floating=True)
+    try:
+        torch.broadcast_shapes(loc.shape, scale.shape)
+        fits = loc.dim() == scale.dim()
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} must have the same shape: one standard "
+            "deviation per coordinate of loc (for one scale shared by all rows, scale.expand_as(loc))."
+        )

@@ -41,17 +41,6 @@ def scale_from_head(raw: torch.Tensor, head: str) -> torch.Tensor:
     raise ValueError(f"unknown head {head!r}; choose one of {SCALE_HEADS}")
 
 
-def kl_from_log_variance(loc: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    r"""KL(N(loc, diag exp(log_var)) || N(0, I)) = -1/2 sum_j (1 + log_var_j - loc_j^2 - exp(log_var_j)), (B,).
-
-    Taught in chapter 4.
-    """
-    if loc.shape != log_var.shape:
-        raise ValueError(f"loc {tuple(loc.shape)} and log_var {tuple(log_var.shape)} must have the same shape")
-    return -0.5 * (1 + log_var - loc.pow(2) - log_var.exp()).sum(-1)
-
-
-# What a sampler's spread looks like under the usual mistakes, for a head that outputs log sigma^2.
 _MISTAKES = {
     "exp(logvar), the variance, used as the standard deviation": lambda lv: lv.exp(),
     "logvar itself used as the standard deviation": lambda lv: lv.abs(),

@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import IMAGE_SHAPE, N_PIXELS
-from .losses import LOG_2PI
+from .gaussians import LOG_2PI
 
 GREY_LEVELS = 256  # the values an 8-bit pixel takes
 

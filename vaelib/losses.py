@@ -29,9 +29,8 @@ import torch.nn.functional as F
 from torch.distributions import ContinuousBernoulli
 
 from . import checks
+from .gaussians import LOG_2PI, diagonal_normal_log_prob, gaussian_kl_to_standard, standard_normal_log_prob
 from .settings import check_generator
-
-LOG_2PI = math.log(2 * math.pi)
 
 
 def _check_pair(logits: torch.Tensor, x: torch.Tensor, names: str) -> None:
@@ -50,37 +49,6 @@ def _check_unit_interval(x: torch.Tensor, what: str) -> None:
         problem = checks.pixel_range_problem(*checks.value_range(x))
         if problem:
             raise ValueError(f"{what} must lie in [0, 1], but these {problem}.")
-
-
-def _check_positive(scale: torch.Tensor, name: str) -> None:
-    """Raise unless every standard deviation in ``scale`` is positive and finite (one host sync)."""
-    if scale.numel():
-        low, high = checks.value_range(scale)
-        if not (low > 0 and math.isfinite(high)):
-            raise ValueError(
-                f"{name} must hold positive, finite standard deviations, found values in [{low:.3g}, {high:.3g}]. "
-                "From a log-variance use (0.5 * logvar).exp(); from a raw output, softplus(raw)."
-            )
-
-
-def _check_gaussian(loc: torch.Tensor, scale: torch.Tensor) -> None:
-    """loc and scale are float tensors of one rank whose shapes broadcast (size-1 dimensions only).
-
-    Different ranks are refused: a (B,) scale against a (B, z) loc would broadcast along z, a
-    silently wrong result when B == z.
-    """
-    checks.tensor(loc, "loc", floating=True)
-    checks.tensor(scale, "scale", floating=True)
-    try:
-        torch.broadcast_shapes(loc.shape, scale.shape)
-        fits = loc.dim() == scale.dim()
-    except RuntimeError:
-        fits = False
-    if not fits:
-        raise ValueError(
-            f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} must have the same shape: one standard "
-            "deviation per coordinate of loc (for one scale shared by all rows, scale.expand_as(loc))."
-        )
 
 
 def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor, *, validate: bool = True) -> torch.Tensor:
@@ -137,44 +105,6 @@ def gaussian_log_likelihood(
     return -0.5 * sq / std**2 - 0.5 * d * (LOG_2PI + 2 * math.log(std))
 
 
-def gaussian_kl_to_standard(loc: torch.Tensor, scale: torch.Tensor, *, validate: bool = True) -> torch.Tensor:
-    r"""KL(N(loc, diag scale^2) || N(0, I)) = 1/2 sum_j (scale_j^2 + loc_j^2 - 1 - log scale_j^2), shape (B,).
-
-    Kingma & Welling (2013), Appendix B. ``loc`` and ``scale`` (standard deviations, not
-    variances) have one shape (or one rank, with size-1 dimensions that broadcast); ``validate``
-    checks that the scales are positive.
-
-    Taught in chapter 1; used in chapters 2, 6.
-    """
-    _check_gaussian(loc, scale)
-    if validate:
-        _check_positive(scale, "scale")
-    return 0.5 * (scale.pow(2) + loc.pow(2) - 1 - 2 * scale.log()).sum(-1)
-
-
-def diagonal_normal_log_prob(
-    loc: torch.Tensor, scale: torch.Tensor, z: torch.Tensor, *, validate: bool = True
-) -> torch.Tensor:
-    """log N(z; loc, diag scale^2), summed over the last dimension (parameters first, value last).
-
-    ``loc`` and ``scale`` have one shape; ``z`` ends with it (leading sample dimensions broadcast).
-    ``validate`` checks that the scales are positive.
-
-    Used in chapters 1 and 6 through elbo (sampled KL) and log_importance_weights.
-    """
-    _check_gaussian(loc, scale)
-    checks.tensor(z, "z", floating=True)
-    try:
-        fits = torch.broadcast_shapes(z.shape, loc.shape, scale.shape) == z.shape
-    except RuntimeError:
-        fits = False
-    if not fits:
-        raise ValueError(f"z {tuple(z.shape)} must end with loc's shape {tuple(loc.shape)} (samples first).")
-    if validate:
-        _check_positive(scale, "scale")
-    return (-0.5 * ((z - loc) / scale).pow(2) - scale.log() - 0.5 * LOG_2PI).sum(-1)
-
-
 def reparameterize(
     loc: torch.Tensor,
     scale: torch.Tensor,
@@ -187,7 +117,7 @@ def reparameterize(
 
     Taught in chapter 1; used in chapters 2, 6, 9.
     """
-    _check_gaussian(loc, scale)
+    checks.gaussian_parameters(loc, scale)
     if eps is None:
         check_generator(generator, loc.device)
         eps = torch.randn(loc.shape, device=loc.device, dtype=loc.dtype, generator=generator)
@@ -249,7 +179,7 @@ def elbo(
     if analytic_kl:
         kl = gaussian_kl_to_standard(loc, scale, validate=False)
     else:
-        log_prior = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)
+        log_prior = standard_normal_log_prob(z)
         kl = diagonal_normal_log_prob(loc, scale, z, validate=False) - log_prior
     return ELBOTerms(reconstruction, kl, reconstruction - beta * kl)
 
@@ -284,7 +214,7 @@ def log_importance_weights(
         z = loc + scale * eps  # (n, B, z)
         logits = decoder(z.flatten(0, 1))  # (n * B, ...)
         log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
-        log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
+        log_pz = standard_normal_log_prob(z)  # (n, B)
         chunks.append(log_px_z + log_pz - diagonal_normal_log_prob(loc, scale, z, validate=False))  # (n, B)
     return torch.cat(chunks)  # (k, B)
 

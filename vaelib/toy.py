@@ -32,29 +32,8 @@ import math
 import torch
 
 from . import checks
-from .losses import LOG_2PI, ELBOTerms
-
-
-def _half_log_det(scale_tril: torch.Tensor) -> torch.Tensor:
-    """1/2 log det(L L^T) = sum_j log L_jj, for a lower-triangular L with a positive diagonal."""
-    return scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-
-
-def gaussian_kl(loc_q: torch.Tensor, tril_q: torch.Tensor, loc_p: torch.Tensor, tril_p: torch.Tensor) -> torch.Tensor:
-    r"""KL(N(m_q, L_q L_q^T) || N(m_p, L_p L_p^T)), per example (...,):
-
-    .. math::
-        \tfrac12\big[\operatorname{tr}(S_p^{-1} S_q) + (m_p - m_q)^\top S_p^{-1} (m_p - m_q) - d
-        + \log\det S_p - \log\det S_q\big].
-    """
-    d = loc_q.shape[-1]
-    batch = torch.broadcast_shapes(loc_q.shape[:-1], tril_q.shape[:-2], loc_p.shape[:-1], tril_p.shape[:-2])
-    tril_q, tril_p = tril_q.expand(*batch, d, d), tril_p.expand(*batch, d, d)
-    a = torch.linalg.solve_triangular(tril_p, tril_q, upper=False)  # L_p^{-1} L_q
-    diff = torch.linalg.solve_triangular(tril_p, (loc_p - loc_q).unsqueeze(-1), upper=False).squeeze(-1)
-    trace = a.pow(2).sum((-2, -1))
-    mahalanobis = diff.pow(2).sum(-1)
-    return 0.5 * (trace + mahalanobis - d) + _half_log_det(tril_p) - _half_log_det(tril_q)
+from .gaussians import LOG_2PI, gaussian_kl, half_log_det, standard_normal_log_prob
+from .losses import ELBOTerms
 
 
 class LinearGaussian:
@@ -116,7 +95,7 @@ class LinearGaussian:
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log N(z; 0, I), shape (...,)."""
         self._check(z, self.z_dim, "z")
-        return -0.5 * (z.pow(2).sum(-1) + self.z_dim * LOG_2PI)
+        return standard_normal_log_prob(z)
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x | z) = log N(x; W z + b, sigma^2 I), shape broadcast of z and x without the last dimension.
@@ -138,7 +117,7 @@ class LinearGaussian:
         chol = torch.linalg.cholesky(self.marginal_covariance())  # (D, D)
         centred = (x - self.bias).unsqueeze(-1)  # (..., D, 1)
         white = torch.linalg.solve_triangular(chol.expand(*x.shape[:-1], -1, -1), centred, upper=False)
-        return -0.5 * (white.pow(2).sum((-2, -1)) + self.x_dim * LOG_2PI) - _half_log_det(chol)
+        return -0.5 * (white.pow(2).sum((-2, -1)) + self.x_dim * LOG_2PI) - half_log_det(chol)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The exact p(z | x) = N(loc, L L^T): ``loc`` (..., d) and the Cholesky factor L (d, d).
@@ -166,7 +145,7 @@ class LinearGaussian:
     def kl_to_prior(self, loc: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
         """KL(q || p(z)) for q = N(loc, L L^T): 1/2 (tr S + m^T m - d - log det S), shape (...,)."""
         tril = self._tril(loc, scale_tril)
-        return 0.5 * (tril.pow(2).sum((-2, -1)) + loc.pow(2).sum(-1) - self.z_dim) - _half_log_det(tril)
+        return 0.5 * (tril.pow(2).sum((-2, -1)) + loc.pow(2).sum(-1) - self.z_dim) - half_log_det(tril)
 
     def elbo(self, x: torch.Tensor, loc: torch.Tensor, scale_tril: torch.Tensor) -> ELBOTerms:
         """The ELBO of q(z) = N(loc, L L^T) for x in closed form: reconstruction, KL and ELBO terms (...,).
@@ -199,7 +178,7 @@ class LinearGaussian:
         tril = self._tril(loc, scale_tril)  # (..., d, d)
         eps = self._noise((n_samples, *loc.shape), generator)  # (S, ..., d)
         z = loc + (tril @ eps.unsqueeze(-1)).squeeze(-1)  # (S, ..., d)
-        log_q = -0.5 * (eps.pow(2).sum(-1) + self.z_dim * LOG_2PI) - _half_log_det(tril)
+        log_q = -0.5 * (eps.pow(2).sum(-1) + self.z_dim * LOG_2PI) - half_log_det(tril)
         reconstruction = self.log_likelihood(z, x).mean(0)
         kl = (log_q - self.log_prior(z)).mean(0)
         return ELBOTerms(reconstruction, kl, reconstruction - kl)

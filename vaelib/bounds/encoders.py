@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data import IMAGE_SHAPE, N_PIXELS
-from ..losses import LOG_2PI
+from ..gaussians import standard_normal_log_prob
 from ..models import _check_input, positive_scale
 from ..settings import check_generator
 
@@ -39,10 +39,6 @@ def standard_normal_noise(shape, like: torch.Tensor, eps=None, generator=None) -
     return eps
 
 
-def _standard_normal_log_prob(eps: torch.Tensor) -> torch.Tensor:
-    return (-0.5 * eps.pow(2) - 0.5 * LOG_2PI).sum(-1)
-
-
 def diagonal_rsample(params, n: int, *, eps=None, generator=None, stop_gradient: bool = False):
     r"""``n`` draws z = loc + exp(log_scale) * eps per image and log N(z; loc, diag scale^2): (n, B, d), (n, B).
 
@@ -53,9 +49,9 @@ def diagonal_rsample(params, n: int, *, eps=None, generator=None, stop_gradient:
     eps = standard_normal_noise((n, *loc.shape), loc, eps, generator)
     z = loc + log_scale.exp() * eps  # (n, B, d)
     if not stop_gradient:
-        return z, _standard_normal_log_prob(eps) - log_scale.sum(-1)
+        return z, standard_normal_log_prob(eps) - log_scale.sum(-1)
     loc, log_scale = loc.detach(), log_scale.detach()
-    return z, _standard_normal_log_prob((z - loc) / log_scale.exp()) - log_scale.sum(-1)
+    return z, standard_normal_log_prob((z - loc) / log_scale.exp()) - log_scale.sum(-1)
 
 
 def local_params(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -73,21 +69,6 @@ def rsample_posterior(encoder: nn.Module, params, n: int, *, eps=None, generator
     if hasattr(encoder, "rsample"):
         return encoder.rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)
     return diagonal_rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)
-
-
-def full_covariance_kl_to_standard(loc: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
-    r"""KL(N(loc, L L^T) || N(0, I)) per example, (B,), for a lower-triangular L (B, d, d):
-
-    .. math::
-        \tfrac12\big(\lVert L\rVert_F^2 + \lVert\mu\rVert^2 - d\big) - \sum_j \log\lvert L_{jj}\rvert,
-
-    since tr(L L^T) is the squared Frobenius norm and log det(L L^T) = 2 sum_j log|L_jj|. The
-    diagonal case of Kingma & Welling (2013), Appendix B, with a full covariance. Taught in chapter 7.
-    """
-    d = loc.shape[-1]
-    frobenius = scale_tril.tril().pow(2).sum((-2, -1))
-    log_det = scale_tril.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)
-    return 0.5 * (frobenius + loc.pow(2).sum(-1) - d) - log_det
 
 
 class FullCovarianceEncoder(nn.Module):
@@ -130,7 +111,7 @@ class FullCovarianceEncoder(nn.Module):
             centred = (z - loc).unsqueeze(-1)  # (n, B, d, 1)
             eps = torch.linalg.solve_triangular(tril.expand(n, *tril.shape), centred, upper=False).squeeze(-1)
         log_det = tril.diagonal(dim1=-2, dim2=-1).abs().log().sum(-1)  # (B,)
-        return z, _standard_normal_log_prob(eps) - log_det
+        return z, standard_normal_log_prob(eps) - log_det
 
 
 class FlowEncoder(nn.Module):

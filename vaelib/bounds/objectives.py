@@ -18,7 +18,8 @@ import torch
 import torch.nn as nn
 
 from ..data import ImageData
-from ..losses import LOG_2PI, LogLikelihood, bernoulli_log_likelihood, log_mean_exp
+from ..gaussians import standard_normal_log_prob
+from ..losses import LogLikelihood, bernoulli_log_likelihood, log_mean_exp
 from .encoders import local_params, rsample_posterior
 
 ESTIMATORS = ("iwae", "dreg")  # gradient estimators of L_K that iwae_objective offers
@@ -34,7 +35,7 @@ def _log_weights_and_codes(encoder, decoder, x, k, params, generator, log_likeli
         n = min(chunk_size, k - start)
         z, log_q = rsample_posterior(encoder, params, n, generator=generator, stop_gradient=stop_gradient)
         log_px_z = log_likelihood(decoder(z.flatten(0, 1)), x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)
-        log_pz = (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)  # (n, B)
+        log_pz = standard_normal_log_prob(z)  # (n, B)
         weights.append(log_px_z + log_pz - log_q)
         codes.append(z)
     return torch.cat(weights), codes

@@ -23,8 +23,6 @@ from .learned import (
     evaluate_objective,
     fit_with_objective,
     log_importance_weights_with_prior,
-    mixture_log_prob,
-    pairwise_normal_log_prob,
 )
 from .shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 
@@ -44,10 +42,8 @@ __all__ = [
     "log_importance_weights_with_prior",
     "make_shapes",
     "minibatch_log_density",
-    "mixture_log_prob",
     "MixturePrior",
     "mutual_information_gap",
-    "pairwise_normal_log_prob",
     "SHAPES",
     "StandardNormalPrior",
     "total_correlation",

@@ -25,37 +25,36 @@ from collections.abc import Callable
 
 import torch
 
-from ..losses import diagonal_normal_log_prob
-from ..toy import LinearGaussian, _half_log_det
-from .learned import pairwise_normal_log_prob
+from ..gaussians import diagonal_normal_log_prob, diagonal_normal_log_prob_table, half_log_det, pairwise_normal_log_prob
+from ..toy import LinearGaussian
 
 CHUNK = 2048  # codes per block when the N x N table of log q(z_m | x_n) is built
 
 
-def log_aggregate_posterior(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+def log_aggregate_posterior(loc: torch.Tensor, scale: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     r"""The exact log q(z) = log (1/N) sum_n N(z; loc_n, diag scale_n^2), in float64, shape (M,).
 
-    ``z`` is (M, d); ``loc`` and ``scale`` are the N posteriors (N, d). Costs M x N x d.
+    ``loc`` and ``scale`` are the N posteriors (N, d); ``z`` is (M, d). Costs M x N x d.
     Hoffman & Johnson (2016); taught in chapter 9.
     """
     z, loc, scale = z.double(), loc.double(), scale.double()
-    rows = [torch.logsumexp(pairwise_normal_log_prob(block, loc, scale), -1) for block in z.split(CHUNK)]
+    rows = [torch.logsumexp(pairwise_normal_log_prob(loc, scale, block), -1) for block in z.split(CHUNK)]
     return torch.cat(rows) - math.log(len(loc))
 
 
-def log_aggregate_marginals(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+def log_aggregate_marginals(loc: torch.Tensor, scale: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """The exact log q(z_j) = log (1/N) sum_n N(z_j; loc_nj, scale_nj^2) of every coordinate j, float64, (M, d).
 
     The marginals of q(z) that the total correlation compares it with (Chen et al., 2018). Chapter 9.
     """
     columns = [
-        log_aggregate_posterior(z[:, j : j + 1], loc[:, j : j + 1], scale[:, j : j + 1]) for j in range(z.shape[1])
+        log_aggregate_posterior(loc[:, j : j + 1], scale[:, j : j + 1], z[:, j : j + 1]) for j in range(z.shape[1])
     ]
     return torch.stack(columns, dim=1)
 
 
 def minibatch_log_density(
-    z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor, dataset_size: int, estimator: str = "mws"
+    loc: torch.Tensor, scale: torch.Tensor, z: torch.Tensor, *, dataset_size: int, estimator: str = "mws"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Minibatch estimates of log q(z_i) and of every log q(z_ij), for z_i ~ q(z | x_i) of a batch of M.
 
@@ -73,7 +72,7 @@ def minibatch_log_density(
     m, n = len(z), dataset_size
     if m < 2 or n < m:
         raise ValueError(f"need a batch of at least 2 codes from a data set at least as large; got {m} of {n}")
-    per_dim = diagonal_normal_log_prob_table(z, loc, scale)  # (M, M, d): log q(z_ij | x_mj)
+    per_dim = diagonal_normal_log_prob_table(loc, scale, z)  # (M, M, d): log q(z_ij | x_mj)
     if estimator == "mws":
         log_w = torch.full((m, m), -math.log(n * m), device=z.device, dtype=z.dtype)
     elif estimator == "mss":
@@ -88,11 +87,6 @@ def minibatch_log_density(
     log_qz = torch.logsumexp(per_dim.sum(-1) + log_w, dim=1)  # (M,)
     log_qz_dims = torch.logsumexp(per_dim + log_w.unsqueeze(-1), dim=1)  # (M, d)
     return log_qz, log_qz_dims
-
-
-def diagonal_normal_log_prob_table(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """log N(z_ij; loc_mj, scale_mj) for every code i, posterior m and coordinate j: shape (M, K, d)."""
-    return -0.5 * ((z.unsqueeze(1) - loc) / scale).pow(2) - scale.log() - 0.5 * math.log(2 * math.pi)
 
 
 def elbo_surgery(
@@ -119,7 +113,7 @@ def elbo_surgery(
     log_q_given_x = diagonal_normal_log_prob(
         loc.double().repeat(samples, 1), scale.double().repeat(samples, 1), z.double(), validate=False
     )
-    log_q = log_aggregate_posterior(z, loc, scale)
+    log_q = log_aggregate_posterior(loc, scale, z)
     with torch.no_grad():
         log_p = log_prior(z).double()
     return {
@@ -146,8 +140,8 @@ def linear_gaussian_surgery(model: LinearGaussian, weight: torch.Tensor, scale_t
     """
     d = model.z_dim
     aggregate = weight @ model.marginal_covariance() @ weight.T + scale_tril @ scale_tril.T  # (d, d)
-    half_log_det_s = _half_log_det(scale_tril)
-    half_log_det_q = _half_log_det(torch.linalg.cholesky(aggregate))
+    half_log_det_s = half_log_det(scale_tril)
+    half_log_det_q = half_log_det(torch.linalg.cholesky(aggregate))
     trace = torch.diagonal(aggregate).sum()
     return {
         "average_kl": (0.5 * (trace - d) - half_log_det_s).item(),

@@ -24,11 +24,10 @@ The mutual information is estimated from a histogram of each coordinate of the p
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from ..losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, diagonal_normal_log_prob, reparameterize
+from ..gaussians import diagonal_normal_log_prob, standard_normal_log_prob
+from ..losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, reparameterize
 from .aggregate import log_aggregate_marginals, log_aggregate_posterior, minibatch_log_density
 
 MIG_BINS = 20  # histogram bins per code coordinate when estimating I(z_j; v_k)
@@ -55,8 +54,8 @@ def beta_tcvae_terms(
     z = reparameterize(loc, scale, generator=generator)  # (B, d)
     reconstruction = log_likelihood(decoder(z), x)
     log_q_given_x = diagonal_normal_log_prob(loc, scale, z, validate=False)  # (B,)
-    log_p = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(-1)  # (B,)
-    log_qz, log_qz_dims = minibatch_log_density(z, loc, scale, dataset_size, estimator="mws")
+    log_p = standard_normal_log_prob(z)  # (B,)
+    log_qz, log_qz_dims = minibatch_log_density(loc, scale, z, dataset_size=dataset_size, estimator="mws")
     total_correlation = log_qz - log_qz_dims.sum(-1)  # (B,)
     kl = log_q_given_x - log_p
     return ELBOTerms(reconstruction, kl, reconstruction - kl - (beta - 1) * total_correlation)
@@ -79,14 +78,14 @@ def total_correlation(
     device = generator.device if generator is not None else loc.device
     z = loc + scale * torch.randn(loc.shape, generator=generator, device=device).to(loc)
     if batch_size is None:
-        return (log_aggregate_posterior(z, loc, scale) - log_aggregate_marginals(z, loc, scale).sum(-1)).mean().item()
+        return (log_aggregate_posterior(loc, scale, z) - log_aggregate_marginals(loc, scale, z).sum(-1)).mean().item()
     order = torch.randperm(len(loc), generator=generator, device=device).to(loc.device)
     total, count = 0.0, 0
     for idx in order.split(batch_size):
         if len(idx) < 2:
             continue
         log_qz, log_qz_dims = minibatch_log_density(
-            z[idx].double(), loc[idx].double(), scale[idx].double(), len(loc), estimator="mss"
+            loc[idx].double(), scale[idx].double(), z[idx].double(), dataset_size=len(loc), estimator="mss"
         )
         total += (log_qz - log_qz_dims.sum(-1)).sum().item()
         count += len(idx)

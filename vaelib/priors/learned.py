@@ -26,52 +26,11 @@ import torch
 import torch.nn as nn
 
 from ..data import IMAGE_SHAPE, ImageData
-from ..losses import (
-    LOG_2PI,
-    ELBOTerms,
-    LogLikelihood,
-    bernoulli_log_likelihood,
-    diagonal_normal_log_prob,
-    reparameterize,
-)
+from ..gaussians import diagonal_normal_log_prob, mixture_log_prob, standard_normal_log_prob
+from ..losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, reparameterize
 from ..models import VAE
 from ..settings import check_generator
 from ..train import History, _guarded_update, progress_bar
-
-ROWS_PER_CHUNK = 4096  # codes whose mixture density is computed at once (memory: rows x components)
-
-
-def pairwise_normal_log_prob(z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    r"""log N(z_m; loc_k, diag scale_k^2) for every code m and component k: shape (M, K).
-
-    ``z`` is (M, d); ``loc`` and ``scale`` are (K, d). Expanding the square,
-    :math:`\sum_j (z_j - \mu_j)^2/\sigma_j^2 = z^2 \cdot \sigma^{-2} - 2 z \cdot \mu \sigma^{-2}
-    + \mu^2 \cdot \sigma^{-2}`,
-    turns the (M, K, d) computation into two matrix products, so memory grows as M x K only.
-    Pass float64 tensors where scales are small and codes large (the expansion cancels digits).
-    Used by the mixture priors and by :mod:`vaelib.aggregate`; taught in chapter 9.
-    """
-    precision = scale.pow(-2)  # (K, d)
-    quadratic = z.pow(2) @ precision.T - 2 * z @ (loc * precision).T + (loc.pow(2) * precision).sum(-1)  # (M, K)
-    log_norm = -scale.log().sum(-1) - 0.5 * loc.shape[-1] * LOG_2PI  # (K,)
-    return -0.5 * quadratic + log_norm
-
-
-def mixture_log_prob(
-    z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor, log_weights: torch.Tensor
-) -> torch.Tensor:
-    r"""log sum_k w_k N(z; loc_k, diag scale_k^2) for z of shape (..., d); returns shape (...,).
-
-    ``log_weights`` (K,) are the log mixture weights (they must sum to one in probability).
-    Computed :data:`ROWS_PER_CHUNK` codes at a time, so a (K, B, d) batch of samples fits in memory.
-    The density of :class:`MixturePrior` and :class:`VampPrior`; taught in chapter 9.
-    """
-    flat = z.reshape(-1, z.shape[-1])  # (M, d)
-    out = [
-        torch.logsumexp(pairwise_normal_log_prob(rows, loc, scale) + log_weights, dim=-1)
-        for rows in flat.split(ROWS_PER_CHUNK)
-    ]
-    return torch.cat(out).reshape(z.shape[:-1])
 
 
 class StandardNormalPrior(nn.Module):
@@ -83,7 +42,7 @@ class StandardNormalPrior(nn.Module):
         self.register_buffer("_anchor", torch.zeros(()), persistent=False)  # carries the device
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        return (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)
+        return standard_normal_log_prob(z)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         check_generator(generator, self._anchor.device)
@@ -107,7 +66,7 @@ class MixturePrior(nn.Module):
         self.logits = nn.Parameter(torch.zeros(n_components))  # (K,): mixture weights before softmax
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        return mixture_log_prob(z, self.loc, self.log_scale.exp(), torch.log_softmax(self.logits, -1))
+        return mixture_log_prob(self.loc, self.log_scale.exp(), torch.log_softmax(self.logits, -1), z)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -148,7 +107,7 @@ class VampPrior(nn.Module):
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         loc, scale = self.components()
         log_weights = torch.full((len(loc),), -math.log(len(loc)), device=loc.device, dtype=loc.dtype)
-        return mixture_log_prob(z, loc, scale, log_weights)
+        return mixture_log_prob(loc, scale, log_weights, z)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
