@@ -93,7 +93,8 @@ def test_a_save_that_fails_midway_leaves_the_old_file_and_no_temporary_file(save
 def test_a_save_the_safe_loader_would_refuse_is_not_renamed_into_place(saved, monkeypatch):
     """The last line of defence: whatever slips past the metadata check is caught by reading the file back."""
     path, good = saved
-    monkeypatch.setattr(vaelib.book.checkpoints, "_check_plain", lambda value, where: None)  # pretend the check missed it
+    # pretend the check missed it
+    monkeypatch.setattr(vaelib.book.checkpoints, "_check_plain", lambda value, where: None)
     with pytest.raises(TypeError, match=r"a safe load refuses.*left as it was"):
         vaelib.save_checkpoint(model(), path, test_elbo=np.float64(1.0))
     assert path.read_bytes() == good and no_temporary_files(path.parent)
