@@ -42,9 +42,12 @@ def seeded(seed=0):
     return torch.Generator().manual_seed(seed)
 
 
-def test_log_weights_generalise_log_importance_weights(x):
+def test_local_parameters_give_the_weights_of_the_encoders_own_output(x):
     model = tiny()
-    ours = bounds.log_weights(model.encoder, model.decoder, x, 300, generator=seeded(), chunk_size=64)
+    params = vaelib.local_params(model.encoder, x)  # (loc, log scale) of a diagonal encoder
+    ours = vaelib.log_importance_weights(
+        model.encoder, model.decoder, x, 300, params=params, generator=seeded(), chunk_size=64
+    )
     reference = vaelib.log_importance_weights(model.encoder, model.decoder, x, 300, generator=seeded(), chunk_size=64)
     torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-4)
 
@@ -53,7 +56,7 @@ def test_log_weights_generalise_log_importance_weights(x):
 def test_the_objective_is_the_bound_whatever_the_estimator(x, estimator):
     model = tiny()
     value = vaelib.iwae_objective(model.encoder, model.decoder, x, 7, estimator=estimator, generator=seeded())
-    weights = bounds.log_weights(model.encoder, model.decoder, x, 7, generator=seeded())
+    weights = vaelib.log_importance_weights(model.encoder, model.decoder, x, 7, generator=seeded())
     torch.testing.assert_close(value, vaelib.log_mean_exp(weights))
 
 
@@ -70,8 +73,8 @@ def test_dreg_leaves_the_decoder_gradient_as_it_is(x):
 
 def stopped_without_reweighting(model, x, k, seed):
     """The 'sticking the landing' gradient (log q at stopped parameters, no squared weights): biased for K > 1."""
-    weights, _ = bounds.objectives._log_weights_and_codes(
-        model.encoder, model.decoder, x, k, None, seeded(seed), vaelib.bernoulli_log_likelihood, k, True
+    weights = vaelib.log_importance_weights(
+        model.encoder, model.decoder, x, k, generator=seeded(seed), chunk_size=k, stop_gradient=True
     )
     return vaelib.log_mean_exp(weights)
 
@@ -153,8 +156,12 @@ def test_refinement_raises_each_images_elbo(x):
     refined = vaelib.refine(model.encoder, model.decoder, x, steps=20, lr=1e-2, samples=4)
     assert all(not p.requires_grad for p in refined)
     with torch.no_grad():
-        before = bounds.log_weights(model.encoder, model.decoder, x, 2000, params=start, generator=seeded()).mean(0)
-        after = bounds.log_weights(model.encoder, model.decoder, x, 2000, params=refined, generator=seeded()).mean(0)
+        before = vaelib.log_importance_weights(
+            model.encoder, model.decoder, x, 2000, params=start, generator=seeded()
+        ).mean(0)
+        after = vaelib.log_importance_weights(
+            model.encoder, model.decoder, x, 2000, params=refined, generator=seeded()
+        ).mean(0)
     assert (after > before).all(), (before, after)
 
 

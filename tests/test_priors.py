@@ -29,11 +29,16 @@ def test_standard_normal_prior_gives_vaelib_elbo_in_expectation():
     model = vaelib.VAE.mlp(z_dim=4, hidden_dim=16)
     x = torch.rand(8, 1, 28, 28)
     eps = torch.randn(8, 4)
-    ours = vaelib.elbo_with_prior(model.encoder, model.decoder, vaelib.StandardNormalPrior(4), x, eps=eps)
+    ours = vaelib.elbo(model.encoder, model.decoder, x, prior=vaelib.StandardNormalPrior(4), eps=eps)
     reference = vaelib.elbo(model.encoder, model.decoder, x, eps=eps, analytic_kl=False)
     torch.testing.assert_close(ours.elbo, reference.elbo)
-    log_w = vaelib.log_importance_weights_with_prior(
-        model.encoder, model.decoder, vaelib.StandardNormalPrior(4), x, 50, generator=torch.Generator().manual_seed(1)
+    log_w = vaelib.log_importance_weights(
+        model.encoder,
+        model.decoder,
+        x,
+        50,
+        prior=vaelib.StandardNormalPrior(4),
+        generator=torch.Generator().manual_seed(1),
     )
     reference_w = vaelib.log_importance_weights(
         model.encoder, model.decoder, x, 50, generator=torch.Generator().manual_seed(1)
@@ -68,19 +73,19 @@ def test_mixture_prior_samples_follow_its_density():
     assert torch.trapezoid(prior.log_prob(grid).exp(), grid[:, 0]).item() == pytest.approx(1.0, abs=1e-4)
 
 
-def test_fit_with_objective_trains_prior_and_model_together():
+def test_fit_with_an_objective_trains_prior_and_model_together():
     torch.manual_seed(0)
     images = (torch.rand(64, 1, 28, 28) > 0.7).float()
     data = ImageData(images, torch.zeros(64, dtype=torch.long), "test")
     model = vaelib.VAE.mlp(z_dim=2, hidden_dim=32)
     prior = vaelib.VampPrior(model.encoder, 4, init=images[:4])
     before = prior.pseudo_logits.detach().clone()
-    history = vaelib.fit_with_objective(
+    history = vaelib.fit(
         model,
         data,
-        lambda x: vaelib.elbo_with_prior(model.encoder, model.decoder, prior, x),
+        data,
+        objective=lambda m, x: vaelib.elbo(m.encoder, m.decoder, x, prior=prior),
         parameters=[*model.parameters(), *prior.parameters()],  # the shared encoder appears twice: deduplicated
-        test=data,
         epochs=3,
         batch_size=16,
         lr=3e-3,
@@ -89,37 +94,37 @@ def test_fit_with_objective_trains_prior_and_model_together():
     assert len(history.train_elbo) == len(history.test_elbo) == 3
     assert history.train_elbo[-1] > history.train_elbo[0]
     assert not torch.equal(before, prior.pseudo_logits), "the pseudo-inputs are learned"
-    ll = vaelib.estimate_log_likelihood_with_prior(model, prior, data, k=20)
+    ll = vaelib.estimate_log_likelihood(model, data, k=20, prior=prior)
     assert ll >= history.test_elbo[-1] - 2.0 and ll < 0
 
 
-def test_fit_with_objective_stops_before_a_nan_step_and_keeps_the_weights():
+def test_fit_with_an_objective_stops_before_a_nan_step_and_keeps_the_weights():
     torch.manual_seed(0)
     data = ImageData(torch.rand(16, 1, 28, 28), torch.zeros(16, dtype=torch.long), "test")
     model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
     before = [p.detach().clone() for p in model.parameters()]
 
-    def broken(x):
-        terms = vaelib.elbo(model.encoder, model.decoder, x)
+    def broken(m, x):
+        terms = vaelib.elbo(m.encoder, m.decoder, x)
         return vaelib.ELBOTerms(terms.reconstruction, terms.kl, terms.elbo * float("nan"))
 
     with pytest.raises(vaelib.NonFiniteLossError, match=r"epoch 1, step 0: the loss is nan .*no update was applied"):
-        vaelib.fit_with_objective(model, data, broken, epochs=1, batch_size=8, progress=False)
+        vaelib.fit(model, data, objective=broken, epochs=1, batch_size=8, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert all(p.grad is None for p in model.parameters()), "the bad gradients are dropped"
 
 
-def test_fit_with_objective_checks_the_gradients_not_only_the_loss():
+def test_fit_with_an_objective_checks_the_gradients_not_only_the_loss():
     torch.manual_seed(0)
     data = ImageData(torch.rand(16, 1, 28, 28), torch.zeros(16, dtype=torch.long), "test")
     model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
     model.decoder.logits.bias.register_hook(lambda grad: grad * math.nan)  # a finite loss, a NaN gradient
     before = [p.detach().clone() for p in model.parameters()]
 
-    def objective(x):
-        return vaelib.elbo(model.encoder, model.decoder, x)
+    def objective(m, x):
+        return vaelib.elbo(m.encoder, m.decoder, x)
 
     with pytest.raises(vaelib.NonFiniteLossError, match=r"step 0: the loss is \d.*norm nan; no update was applied"):
-        vaelib.fit_with_objective(model, data, objective, epochs=1, batch_size=8, progress=False)
+        vaelib.fit(model, data, objective=objective, epochs=1, batch_size=8, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert all(p.grad is None for p in model.parameters()), "the bad gradients are dropped"

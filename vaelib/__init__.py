@@ -31,9 +31,7 @@ from .bounds.encoders import (
     FLOWS,
     FlowEncoder,
     FullCovarianceEncoder,
-    local_params,
     posterior_mean,
-    rsample_posterior,
 )
 from .bounds.objectives import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
 from .data import (
@@ -94,6 +92,7 @@ from .likelihoods import (
     optimal_sigma,
     quantize,
 )
+from .loop import History, NonFiniteLossError, progress_bar
 from .losses import (
     ELBOTerms,
     bernoulli_log_likelihood,
@@ -119,28 +118,22 @@ from .priors.learned import (
     MixturePrior,
     StandardNormalPrior,
     VampPrior,
-    elbo_with_prior,
-    estimate_log_likelihood_with_prior,
-    evaluate_objective,
-    fit_with_objective,
-    log_importance_weights_with_prior,
 )
 from .priors.shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 from .pyro_vae import PyroVAE
+from .sampling import local_params, rsample_posterior
 from .settings import ENVIRONMENT, data_root, hardware_name, pick_device, seed_everything, smoke_mode
 from .stats import PairedDifference, paired_difference
 from .toy import LinearGaussian
 from .train import (
-    History,
-    NonFiniteLossError,
     estimate_log_likelihood,
     evaluate,
+    evaluate_objective,
     evaluate_svi,
     fit,
     fit_svi,
     kl_weight,
     log_likelihood_per_image,
-    progress_bar,
 )
 
 __all__ = [
@@ -180,13 +173,11 @@ __all__ = [
     "discrete_to_density_offset",
     "elbo",
     "elbo_surgery",
-    "elbo_with_prior",
     "ELBOTerms",
     "encode",
     "encoder_gradient_estimates",
     "ENVIRONMENT",
     "estimate_log_likelihood",
-    "estimate_log_likelihood_with_prior",
     "evaluate",
     "evaluate_objective",
     "evaluate_svi",
@@ -198,7 +189,6 @@ __all__ = [
     "fit_cvae",
     "fit_m2",
     "fit_svi",
-    "fit_with_objective",
     "FlowEncoder",
     "FLOWS",
     "full_covariance_kl_to_standard",
@@ -238,7 +228,6 @@ __all__ = [
     "log_aggregate_marginals",
     "log_aggregate_posterior",
     "log_importance_weights",
-    "log_importance_weights_with_prior",
     "log_likelihood_per_image",
     "log_mean_exp",
     "M2",

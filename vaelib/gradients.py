@@ -37,7 +37,7 @@ from . import checks
 from .losses import bernoulli_log_likelihood
 from .settings import check_generator
 
-Objective = Callable[[torch.Tensor], torch.Tensor]
+Integrand = Callable[[torch.Tensor], torch.Tensor]  # z -> f(z), the function whose expectation is differentiated
 
 
 def _check_arguments(f, loc, scale, eps, n_samples) -> None:
@@ -93,7 +93,7 @@ def _per_sample_copies(loc: torch.Tensor, scale: torch.Tensor, eps: torch.Tensor
     return loc_s, scale_s
 
 
-def _values(f: Objective, z: torch.Tensor, sample_shape: torch.Size) -> torch.Tensor:
+def _values(f: Integrand, z: torch.Tensor, sample_shape: torch.Size) -> torch.Tensor:
     values = f(z)
     if values.shape != sample_shape:
         raise ValueError(
@@ -104,7 +104,7 @@ def _values(f: Objective, z: torch.Tensor, sample_shape: torch.Size) -> torch.Te
 
 
 def score_function_gradient(
-    f: Objective,
+    f: Integrand,
     loc: torch.Tensor,
     scale: torch.Tensor,
     eps: torch.Tensor | None = None,
@@ -148,7 +148,7 @@ def score_function_gradient(
 
 
 def reparameterization_gradient(
-    f: Objective,
+    f: Integrand,
     loc: torch.Tensor,
     scale: torch.Tensor,
     eps: torch.Tensor | None = None,

@@ -30,6 +30,7 @@ from torch.distributions import ContinuousBernoulli
 
 from . import checks
 from .gaussians import LOG_2PI, diagonal_normal_log_prob, gaussian_kl_to_standard, standard_normal_log_prob
+from .sampling import local_params, rsample_posterior
 from .settings import check_generator
 
 
@@ -149,8 +150,10 @@ def elbo(
     encoder: torch.nn.Module,
     decoder: torch.nn.Module,
     x: torch.Tensor,
+    *,
     beta: float = 1.0,
-    analytic_kl: bool = True,
+    analytic_kl: bool | None = None,
+    prior: torch.nn.Module | None = None,
     eps: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
@@ -159,8 +162,10 @@ def elbo(
 
     reconstruction = log p(x | z) with z = loc + scale * eps; kl is the closed form of
     :func:`gaussian_kl_to_standard` when ``analytic_kl``, else the one-sample estimate
-    log q(z|x) - log p(z) (what Pyro's ``Trace_ELBO`` computes). ``beta`` weights the KL
-    (Higgins et al., 2017); beta = 1 gives the ELBO itself.
+    log q(z|x) - log p(z) at the same z (what Pyro's ``Trace_ELBO`` computes). ``beta`` weights the KL
+    (Higgins et al., 2017); beta = 1 gives the ELBO itself. ``prior`` (an object with ``log_prob(z)``,
+    chapter 9) replaces N(0, I); the KL then has no closed form and is sampled (``analytic_kl`` defaults
+    to True without a prior and to False with one).
 
     ``x`` is checked by the likelihood (vaelib's validate it by default; ``fit`` and ``evaluate``
     pass data checked once instead). The KL term does not check the encoder's scales, which
@@ -170,7 +175,11 @@ def elbo(
     """
     if not isinstance(beta, torch.Tensor):  # a tensor beta is not read here: that would sync the host
         checks.real_number(beta, "beta", minimum=0.0)
-    checks.flag(analytic_kl, "analytic_kl")
+    analytic_kl = prior is None if analytic_kl is None else checks.flag(analytic_kl, "analytic_kl")
+    if analytic_kl and prior is not None:
+        raise ValueError("a prior other than N(0, I) has no closed-form KL here: leave analytic_kl unset with prior=.")
+    if prior is not None and not callable(getattr(prior, "log_prob", None)):
+        raise TypeError(f"prior must have a log_prob(z) method (e.g. vaelib.MixturePrior), got {type(prior).__name__}.")
     if not callable(log_likelihood):
         raise TypeError(f"log_likelihood must be a function (logits, x) -> (B,), got {type(log_likelihood).__name__}.")
     loc, scale = encoder(x)  # (B, z), (B, z)
@@ -179,7 +188,7 @@ def elbo(
     if analytic_kl:
         kl = gaussian_kl_to_standard(loc, scale, validate=False)
     else:
-        log_prior = standard_normal_log_prob(z)
+        log_prior = standard_normal_log_prob(z) if prior is None else prior.log_prob(z)
         kl = diagonal_normal_log_prob(loc, scale, z, validate=False) - log_prior
     return ELBOTerms(reconstruction, kl, reconstruction - beta * kl)
 
@@ -190,33 +199,55 @@ def log_importance_weights(
     x: torch.Tensor,
     k: int,
     *,
+    prior: torch.nn.Module | None = None,
+    params: tuple[torch.Tensor, ...] | None = None,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
     chunk_size: int = 256,
-) -> torch.Tensor:
+    stop_gradient: bool = False,
+    return_codes: bool = False,
+):
     r"""Log importance weights of ``k`` draws per example, shape (k, B):
 
     .. math::
         \log w_k = \log p(x \mid z_k) + \log p(z_k) - \log q(z_k \mid x), \qquad z_k \sim q(z \mid x),
 
-    each w_k an unbiased estimate of p(x) (Burda et al., 2015). Samples are drawn ``chunk_size``
-    at a time, so the decoder never sees more than ``chunk_size * B`` codes at once. Taught in
-    chapter 6 (its ``log_weights`` is the teaching copy, checked against this); used by
-    :func:`iwae_bound` and chapters 6 and 7.
+    each w_k an unbiased estimate of p(x) (Burda et al., 2015). The one path every bound of the book
+    takes: ``prior`` (an object with ``log_prob(z)``, chapter 9) replaces N(0, I); ``params`` replaces
+    the encoder's local parameters (:func:`vaelib.sampling.local_params`: ``(loc, log scale)`` for a
+    diagonal encoder; per-image optimisation and refinement, chapter 7); any encoder of vaelib works,
+    the richer ones of chapter 7 through their ``rsample``. ``stop_gradient`` evaluates log q at
+    parameters held fixed (the doubly reparameterized gradient); ``return_codes`` also returns the
+    list of sampled code chunks z (n, B, d). Samples are drawn ``chunk_size`` at a time, so the decoder
+    never sees more than ``chunk_size * B`` codes at once. Taught in chapter 6 (its ``log_weights`` is
+    the teaching copy, checked against this); used by :func:`iwae_bound` and chapters 6, 7 and 9.
     """
     k = checks.whole_number(k, "k (importance samples)", minimum=1)
-    loc, scale = encoder(x)  # (B, z)
-    check_generator(generator, loc.device)
-    chunks = []
+    chunk_size = checks.whole_number(chunk_size, "chunk_size", minimum=1)
+    log_prior = standard_normal_log_prob if prior is None else prior.log_prob
+    if params is None and not hasattr(encoder, "rsample"):
+        loc, scale = encoder(x)  # (B, z): a diagonal encoder, drawn from its own (loc, scale)
+        check_generator(generator, loc.device)
+        fixed = (loc.detach(), scale.detach()) if stop_gradient else (loc, scale)
+
+        def draw(n):
+            z = loc + scale * torch.randn((n, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
+            return z, diagonal_normal_log_prob(*fixed, z, validate=False)  # (n, B, z), (n, B)
+    else:
+        params = local_params(encoder, x) if params is None else params
+
+        def draw(n):
+            return rsample_posterior(encoder, params, n, generator=generator, stop_gradient=stop_gradient)
+
+    weights, codes = [], []
     for start in range(0, k, chunk_size):
         n = min(chunk_size, k - start)
-        eps = torch.randn((n, *loc.shape), device=loc.device, dtype=loc.dtype, generator=generator)
-        z = loc + scale * eps  # (n, B, z)
-        logits = decoder(z.flatten(0, 1))  # (n * B, ...)
-        log_px_z = log_likelihood(logits, x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
-        log_pz = standard_normal_log_prob(z)  # (n, B)
-        chunks.append(log_px_z + log_pz - diagonal_normal_log_prob(loc, scale, z, validate=False))  # (n, B)
-    return torch.cat(chunks)  # (k, B)
+        z, log_q = draw(n)
+        log_px_z = log_likelihood(decoder(z.flatten(0, 1)), x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)  # (n, B)
+        weights.append(log_px_z + log_prior(z) - log_q)  # (n, B)
+        codes.append(z)
+    weights = torch.cat(weights)  # (k, B)
+    return (weights, codes) if return_codes else weights
 
 
 def log_mean_exp(log_w: torch.Tensor, dim: int = 0) -> torch.Tensor:
@@ -233,6 +264,7 @@ def iwae_bound(
     x: torch.Tensor,
     k: int,
     *,
+    prior: torch.nn.Module | None = None,
     generator: torch.Generator | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
     chunk_size: int = 256,
@@ -244,10 +276,10 @@ def iwae_bound(
         \frac{p(x|z_k)\,p(z)}{q(z_k|x)}\Big], \quad z_k \sim q(z|x),
 
     with L_1 = ELBO <= L_K <= L_{K+1} <= log p(x). For large K this is the standard
-    estimate of the test log-likelihood: the log-mean-exp of :func:`log_importance_weights`.
+    estimate of the test log-likelihood: the log-mean-exp of :func:`log_importance_weights` (``prior`` as there).
     Taught in chapter 6; used in chapters 6 and 7 (through ``estimate_log_likelihood``).
     """
     weights = log_importance_weights(
-        encoder, decoder, x, k, generator=generator, log_likelihood=log_likelihood, chunk_size=chunk_size
+        encoder, decoder, x, k, prior=prior, generator=generator, log_likelihood=log_likelihood, chunk_size=chunk_size
     )
     return log_mean_exp(weights)

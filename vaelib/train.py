@@ -23,10 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 import pyro
 import torch
@@ -35,50 +32,20 @@ from pyro.infer import ELBO, SVI, Trace_ELBO
 from pyro.infer.util import zero_grads
 from pyro.optim import Adam as PyroAdam
 from torch.nn.utils import get_total_norm
-from tqdm import tqdm
 
 from . import checks
 from .data import ImageData, check_data
-from .losses import LogLikelihood, bernoulli_log_likelihood, elbo, iwae_bound
+from .loop import (
+    History,
+    NonFiniteLossError,
+    eval_mode,
+    non_finite_error,
+    non_finite_parameters,
+    run_epochs,
+)
+from .losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, elbo, iwae_bound
 from .models import VAE
 from .pyro_vae import PyroVAE
-
-
-def progress_bar(iterable, desc: str, enabled: bool = True) -> tqdm:
-    """A tqdm text bar on standard output, for loops that take a while.
-
-    It updates in place in a terminal, in Jupyter and on Colab. In the built book the updates
-    arrive as separate outputs; the book's ``_ext/progress_bars.py`` keeps only the final line
-    (``100%|...| 8/8 [00:41<00:00, 5.1s/it]``) among the cell's printed output.
-    ``tqdm.auto``'s widget bar is avoided on purpose: a static page can show a widget only by
-    loading scripts from a CDN, and without them it shows the bar's first state, "0%".
-
-    Taught in chapter 4.
-    """
-    return tqdm(iterable, desc=desc, disable=not enabled, file=sys.stdout)
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss or a gradient became NaN or infinite; the update it would have made was not applied.
-
-    Raised by the training loops of chapters 2-6 (fit, fit_svi).
-    """
-
-
-@dataclass
-class History:
-    """Per-epoch record of a run; ELBOs in nats per image (higher is better).
-
-    Taught in chapter 2 (what fit returns); used in chapters 3-6.
-    """
-
-    train_elbo: list[float] = field(default_factory=list)  # mean over the epoch's mini-batches
-    test_elbo: list[float] = field(default_factory=list)  # on the test split after the epoch
-    seconds: list[float] = field(default_factory=list)  # wall time of the epoch's training steps
-
-    @property
-    def epochs(self) -> list[int]:
-        return list(range(1, len(self.train_elbo) + 1))
 
 
 def kl_weight(progress_epochs: float, beta: float = 1.0, warmup_epochs: float = 0.0) -> float:
@@ -97,6 +64,10 @@ def kl_weight(progress_epochs: float, beta: float = 1.0, warmup_epochs: float = 
     beta = checks.real_number(beta, "beta", minimum=0.0)
     warmup = checks.real_number(warmup_epochs, "warmup_epochs", minimum=0.0)
     return beta * min(1.0, progress / warmup) if warmup > 0 else beta
+
+
+# What vaelib trains when it is not the plain ELBO: objective(model, x) -> ELBOTerms or one value per example (B,).
+Objective = Callable[[torch.nn.Module, torch.Tensor], "ELBOTerms | torch.Tensor"]
 
 
 def _device_of(model: torch.nn.Module, name: str) -> torch.device:
@@ -141,52 +112,13 @@ def _unvalidated(log_likelihood: LogLikelihood) -> LogLikelihood:
     return functools.partial(log_likelihood, validate=False) if takes_validate else log_likelihood
 
 
-def _non_finite_parameters(module: torch.nn.Module) -> list[str]:
-    """Names of the parameters holding NaN or inf (reads every parameter: for error messages only)."""
-    with torch.no_grad():
-        return [name for name, p in module.named_parameters() if not torch.isfinite(p).all()]
-
-
-def _non_finite_error(module: torch.nn.Module, where: str, loss: float, grad_norm: float) -> NonFiniteLossError:
-    """The message says what was checked and what state the parameters are in; all of it is true."""
-    broken = _non_finite_parameters(module)
-    if broken:
-        return NonFiniteLossError(
-            f"{where}: parameter(s) {', '.join(broken[:3])} already hold NaN or infinite values (the loss is "
-            f"{loss:.4g}); no update was applied. Rebuild the model or load a checkpoint."
-        )
-    return NonFiniteLossError(
-        f"{where}: the loss is {loss:.4g} and the gradients' norm {grad_norm:.4g}; no update was applied, so the "
-        "parameters are those from before this step. Lower the learning rate, or check the encoder's scales."
-    )
-
-
-def _guarded_update(module: torch.nn.Module, optimizer, params, loss: torch.Tensor, where: str) -> None:
-    """Backward, then one check of the loss and the gradients' norm (one host sync), then the update.
-
-    When either is NaN or infinite the gradients are dropped and nothing is stepped; the error says
-    which (``_non_finite_error``). Every training loop of vaelib steps through here.
-    """
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    grad_norm = get_total_norm([p.grad for p in params if p.grad is not None])
-    if not torch.isfinite(loss.detach() + grad_norm):  # the guard's one host sync per step
-        optimizer.zero_grad(set_to_none=True)  # drop the bad gradients; nothing was stepped
-        raise _non_finite_error(module, where, loss.item(), grad_norm.item())
-    optimizer.step()
-
-
 @torch.no_grad()
 def _mean_per_image(model, data: ImageData, batch_size: int, binarize: bool, generator, per_example) -> float:
     """Average of ``per_example(x)`` (shape (B,)) over ``data``, in eval mode, one host sync at the end."""
-    was_training = model.training
-    model.eval()
     total = torch.zeros((), device=data.images.device)
-    try:
+    with eval_mode(model):
         for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator):
             total += per_example(x).sum()
-    finally:
-        model.train(was_training)
     return total.item() / len(data)
 
 
@@ -228,6 +160,7 @@ def estimate_log_likelihood(
     data: ImageData,
     *,
     k: int,
+    prior: torch.nn.Module | None = None,
     batch_size: int = 100,
     binarize: bool = False,
     generator: torch.Generator | None = None,
@@ -235,15 +168,17 @@ def estimate_log_likelihood(
 ) -> float:
     """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows.
 
-    ``k`` is the number of importance samples per image; ``binarize`` as in :func:`evaluate`.
+    ``k`` is the number of importance samples per image; ``prior`` (an object with ``log_prob(z)``,
+    chapter 9) replaces N(0, I); ``binarize`` as in :func:`evaluate`.
 
-    Taught in chapter 6.
+    Taught in chapter 6; used in chapters 7 and 9.
     """
     return (
         log_likelihood_per_image(
             model,
             data,
             k=k,
+            prior=prior,
             batch_size=batch_size,
             binarize=binarize,
             generator=generator,
@@ -259,6 +194,7 @@ def log_likelihood_per_image(
     data: ImageData,
     *,
     k: int,
+    prior: torch.nn.Module | None = None,
     batch_size: int = 100,
     binarize: bool = False,
     generator: torch.Generator | None = None,
@@ -274,18 +210,15 @@ def log_likelihood_per_image(
     k = checks.whole_number(k, "k (importance samples per image)")
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
     log_likelihood = _unvalidated(log_likelihood)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return torch.cat(
-                [
-                    iwae_bound(model.encoder, model.decoder, x, k, generator=generator, log_likelihood=log_likelihood)
-                    for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator)
-                ]
-            )
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        return torch.cat(
+            [
+                iwae_bound(
+                    model.encoder, model.decoder, x, k, prior=prior, generator=generator, log_likelihood=log_likelihood
+                )
+                for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize, generator=generator)
+            ]
+        )
 
 
 def _check_optimizer(optimizer, model: torch.nn.Module, lr) -> None:
@@ -315,6 +248,43 @@ def _check_loop_options(epochs, batch_size, binarize, history, on_epoch, progres
         raise TypeError(f"on_epoch must be a function (epoch, history), got {type(on_epoch).__name__}.")
 
 
+def _objective_values(value, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(what is trained, what is recorded) per example from an objective's return value."""
+    if isinstance(value, ELBOTerms):
+        return value.elbo, value.reconstruction - value.kl
+    if isinstance(value, torch.Tensor) and value.shape == (n,):
+        return value, value
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"objective returned a {type(value).__name__}; it must return vaelib.ELBOTerms or ({n},) values"
+        )
+    raise ValueError(f"objective returned shape {tuple(value.shape)}; it must be ({n},), one value per example")
+
+
+@torch.no_grad()
+def evaluate_objective(
+    model: torch.nn.Module, objective: Objective, data: ImageData, *, batch_size: int = 500, binarize: bool = False
+) -> dict[str, float]:
+    """Means per image over ``data`` of what ``objective(model, x)`` returns, in eval mode.
+
+    For :class:`~vaelib.losses.ELBOTerms`: ``reconstruction``, ``kl`` and their difference, the plain
+    ``elbo``; for one value per example: ``elbo``, its mean (what :func:`fit` records for such an
+    objective). ``binarize`` as in :func:`evaluate`. Taught in chapter 9.
+    """
+    checks.whole_number(batch_size, "batch_size")
+    checks.flag(binarize, "binarize")
+    check_data(data, "data")
+    sums: dict[str, torch.Tensor] = {}
+    with eval_mode(model):
+        for x, _ in data.batches(batch_size, shuffle=False, binarize=binarize):
+            value = objective(model, x)
+            parts = {"reconstruction": value.reconstruction, "kl": value.kl} if isinstance(value, ELBOTerms) else {}
+            parts["elbo"] = _objective_values(value, len(x))[1]
+            for name, part in parts.items():
+                sums[name] = sums.get(name, 0.0) + part.sum()
+    return {name: float(total) / len(data) for name, total in sums.items()}
+
+
 def fit(
     model: VAE,
     train: ImageData,
@@ -331,7 +301,8 @@ def fit(
     history: History | None = None,
     on_epoch: Callable[[int, History], None] | None = None,
     progress: bool = True,
-    objective: Callable[[VAE, torch.Tensor], torch.Tensor] | None = None,
+    objective: Objective | None = None,
+    parameters: Iterable[torch.nn.Parameter] | None = None,
 ) -> History:
     """Maximise the (beta-)ELBO with Adam; returns the per-epoch :class:`History`.
 
@@ -344,12 +315,16 @@ def fit(
     or gradient stops the run before that update (:class:`NonFiniteLossError`).
 
 
-    ``objective(model, x)`` replaces the ELBO by another quantity to maximise, one value per example
-    (B,), e.g. the importance-weighted bound of :func:`vaelib.bounds.objective` (chapter 7); the
-    history's ``train_elbo`` then records its mean, and the KL weight (``beta``, warm-up) does not apply.
-    ``test`` is still scored with :func:`evaluate` (a diagonal encoder's ELBO): pass None for other encoders.
+    ``objective(model, x)`` (an :data:`Objective`) replaces the ELBO by another quantity to maximise and
+    the KL weight (``beta``, warm-up) does not apply. When it returns :class:`~vaelib.losses.ELBOTerms`
+    (a beta-weighted ELBO, the ELBO under a learned prior, the beta-TCVAE objective: chapter 9) its
+    ``elbo`` is trained and its plain ELBO ``reconstruction - kl`` is recorded, and ``test`` is scored with
+    :func:`evaluate_objective`; when it returns one value per example (B,) (the importance-weighted bound
+    of :func:`vaelib.bounds.objective`, chapter 7) the history records its mean, on ``test`` too.
+    ``parameters`` are what Adam trains, by default the model's; pass a learned prior's as well
+    (duplicates, such as a VampPrior's shared encoder, are dropped).
 
-    Taught in chapter 2; used in chapters 4, 5, 6, 7.
+    Taught in chapter 2; used in chapters 4, 5, 6, 7, 9.
     """
     _check_vae(model)
     _check_model_and_data(model, train, "train")
@@ -362,41 +337,47 @@ def fit(
     checks.real_number(kl_warmup_epochs, "kl_warmup_epochs", minimum=0.0)
     _check_log_likelihood(log_likelihood)
     if objective is not None and not callable(objective):
-        raise TypeError(f"objective must be a function (model, x) -> (B,), got {type(objective).__name__}.")
+        raise TypeError(
+            f"objective must be a function (model, x) -> ELBOTerms or (B,), got {type(objective).__name__}."
+        )
+    if parameters is not None and optimizer is not None:
+        raise ValueError("pass either parameters or optimizer, not both: build the optimizer from the parameters.")
     if objective is not None and (beta != 1.0 or kl_warmup_epochs > 0):
         raise ValueError("beta and kl_warmup_epochs weight the ELBO's KL term; with objective= there is none to weight")
     if optimizer is not None:
         _check_optimizer(optimizer, model, lr)
     else:
         lr = checks.real_number(1e-3 if lr is None else lr, "lr", positive=True)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = History() if history is None else history
-    trained = [p for group in optimizer.param_groups for p in group["params"]]
+        trained = model.parameters() if parameters is None else parameters
+        optimizer = torch.optim.Adam(list({id(p): p for p in trained}.values()), lr=lr)
     log_likelihood = _unvalidated(log_likelihood)
-    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
-        model.train()
-        total = torch.zeros((), device=train.images.device)
-        start = time.perf_counter()
-        batches = train.batches(batch_size, binarize=binarize)
-        done = len(history.train_elbo)
-        for step, (x, _) in enumerate(batches):
-            weight = kl_weight(done + step / len(batches), beta, kl_warmup_epochs)
-            if objective is None:
-                terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
-                per_example, plain = terms.elbo, terms.reconstruction - terms.kl  # (B,) each
-            else:
-                per_example = plain = objective(model, x)  # (B,)
-                if per_example.shape != (len(x),):
-                    raise ValueError(f"objective returned shape {tuple(per_example.shape)}; it must be ({len(x)},)")
-            _guarded_update(model, optimizer, trained, -per_example.mean(), f"epoch {epoch}, step {step}")
-            total += plain.detach().sum()
-        history.seconds.append(time.perf_counter() - start)
-        history.train_elbo.append(total.item() / len(train))
-        if test is not None:
-            history.test_elbo.append(evaluate(model, test, binarize=binarize, log_likelihood=log_likelihood))
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-    return history
+
+    def step(batch, progress_epochs, where):
+        x, _ = batch
+        if objective is None:
+            weight = kl_weight(progress_epochs, beta, kl_warmup_epochs)
+            terms = elbo(model.encoder, model.decoder, x, beta=weight, log_likelihood=log_likelihood)
+            per_example, plain = terms.elbo, terms.reconstruction - terms.kl  # (B,) each
+        else:
+            per_example, plain = _objective_values(objective(model, x), len(x))  # (B,) each
+        return -per_example.mean(), plain.sum(), len(x)
+
+    def score_test():
+        if objective is None:
+            return {"test_elbo": evaluate(model, test, binarize=binarize, log_likelihood=log_likelihood)}
+        return {"test_elbo": evaluate_objective(model, objective, test, binarize=binarize)["elbo"]}
+
+    return run_epochs(
+        model,
+        optimizer,
+        lambda: train.batches(batch_size, binarize=binarize),
+        step,
+        epochs=epochs,
+        history=History() if history is None else history,
+        evaluate=score_test if test is not None else None,
+        on_epoch=on_epoch,
+        progress=progress,
+    )
 
 
 def _check_pyro_vae(vae) -> None:
@@ -455,13 +436,9 @@ def evaluate_svi(
     checks.flag(binarize, "binarize")
     loss = _check_elbo(loss)
     _check_support(vae, data, binarize, "data")
-    was_training = vae.training
-    vae.eval()
-    try:
+    with eval_mode(vae):
         batches = data.batches(batch_size, shuffle=False, binarize=binarize)
         total = sum(loss.loss(vae.model, vae.guide, x) for x, _ in batches)
-    finally:
-        vae.train(was_training)
     return -total / len(data)
 
 
@@ -527,8 +504,8 @@ def _svi_step(svi: SVI, vae: PyroVAE, x: torch.Tensor, where: str) -> float:
         _clear_grads(vae.parameters())
         if not _nan_in_traces(vae, x):
             raise  # not a NaN (e.g. a custom guide's negative scale): Pyro's message stands
-        if _non_finite_parameters(vae):
-            raise _non_finite_error(vae, where, math.nan, math.nan) from err
+        if non_finite_parameters(vae):
+            raise non_finite_error(vae, where, math.nan, math.nan) from err
         first_line = (str(err).splitlines() or [type(err).__name__])[0]
         if len(first_line) > 100:
             first_line = first_line[:100].rsplit(" ", 1)[0] + " ..."
@@ -541,7 +518,7 @@ def _svi_step(svi: SVI, vae: PyroVAE, x: torch.Tensor, where: str) -> float:
     grad_norm = get_total_norm([p.grad for p in params if p.grad is not None])
     if not (math.isfinite(loss) and torch.isfinite(grad_norm)):  # the guard's one host sync per step
         _clear_grads(params)
-        raise _non_finite_error(vae, where, loss, grad_norm.item())
+        raise non_finite_error(vae, where, loss, grad_norm.item())
     svi.optim(params)
     zero_grads(params)
     return loss
@@ -584,16 +561,22 @@ def fit_svi(
             _check_support(vae, data, binarize, name)
     _check_param_store(vae)
     svi = SVI(vae.model, vae.guide, PyroAdam({"lr": lr}), loss=loss)
-    history = History() if history is None else history
-    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
-        vae.train()  # batch norm: batch statistics, running averages updated
-        total, start = 0.0, time.perf_counter()
-        for step, (x, _) in enumerate(train.batches(batch_size, binarize=binarize)):
-            total += _svi_step(svi, vae, x, f"epoch {epoch}, step {step}")
-        history.seconds.append(time.perf_counter() - start)
-        history.train_elbo.append(-total / len(train))
-        if test is not None:
-            history.test_elbo.append(evaluate_svi(vae, test, binarize=binarize, loss=loss))
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-    return history
+
+    def step(batch, progress_epochs, where):  # SVI.step's update, guarded: the loop is given no optimizer
+        x, _ = batch
+        return None, torch.tensor(-_svi_step(svi, vae, x, where), dtype=torch.float64), len(x)
+
+    def score_test():
+        return {"test_elbo": evaluate_svi(vae, test, binarize=binarize, loss=loss)}
+
+    return run_epochs(
+        vae,
+        None,
+        lambda: train.batches(batch_size, binarize=binarize),
+        step,
+        epochs=epochs,
+        history=History() if history is None else history,
+        evaluate=score_test if test is not None else None,
+        on_epoch=on_epoch,
+        progress=progress,
+    )

@@ -18,45 +18,10 @@ import torch
 import torch.nn as nn
 
 from ..data import ImageData
-from ..gaussians import standard_normal_log_prob
-from ..losses import LogLikelihood, bernoulli_log_likelihood, log_mean_exp
-from .encoders import local_params, rsample_posterior
+from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
+from ..sampling import local_params
 
 ESTIMATORS = ("iwae", "dreg")  # gradient estimators of L_K that iwae_objective offers
-
-
-def _log_weights_and_codes(encoder, decoder, x, k, params, generator, log_likelihood, chunk_size, stop_gradient):
-    """log w (k, B) and the list of sampled code chunks z (n, B, d) that produced them."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a whole number of samples, at least 1; got {k!r}")
-    params = local_params(encoder, x) if params is None else params
-    weights, codes = [], []
-    for start in range(0, k, chunk_size):
-        n = min(chunk_size, k - start)
-        z, log_q = rsample_posterior(encoder, params, n, generator=generator, stop_gradient=stop_gradient)
-        log_px_z = log_likelihood(decoder(z.flatten(0, 1)), x.repeat(n, *([1] * (x.dim() - 1)))).view(n, -1)
-        log_pz = standard_normal_log_prob(z)  # (n, B)
-        weights.append(log_px_z + log_pz - log_q)
-        codes.append(z)
-    return torch.cat(weights), codes
-
-
-def log_weights(
-    encoder: nn.Module,
-    decoder: nn.Module,
-    x: torch.Tensor,
-    k: int,
-    *,
-    params: tuple[torch.Tensor, ...] | None = None,
-    generator: torch.Generator | None = None,
-    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
-    chunk_size: int = 256,
-) -> torch.Tensor:
-    """Log importance weights (k, B) of any vaelib encoder; ``params`` replaces the encoder's output
-    (per-image optimisation, refinement). For a diagonal encoder it draws the same random numbers as
-    :func:`vaelib.log_importance_weights`, which it generalises. Taught in chapter 7."""
-    weights, _ = _log_weights_and_codes(encoder, decoder, x, k, params, generator, log_likelihood, chunk_size, False)
-    return weights
 
 
 def iwae_objective(
@@ -88,8 +53,16 @@ def iwae_objective(
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator={estimator!r} is not one of {ESTIMATORS}")
     dreg = estimator == "dreg"
-    weights, codes = _log_weights_and_codes(
-        encoder, decoder, x, k, None, generator, log_likelihood, chunk_size=k, stop_gradient=dreg
+    weights, codes = log_importance_weights(
+        encoder,
+        decoder,
+        x,
+        k,
+        generator=generator,
+        log_likelihood=log_likelihood,
+        chunk_size=k,
+        stop_gradient=dreg,
+        return_codes=True,
     )
     if dreg:
         (z,) = codes  # one chunk of all k samples
@@ -180,7 +153,7 @@ def refine(
     if not create_graph:
         params = tuple(p.detach().requires_grad_() for p in params)
     for _ in range(steps):
-        elbo = log_weights(
+        elbo = log_importance_weights(
             encoder, decoder, x, samples, params=params, generator=generator, log_likelihood=log_likelihood
         ).mean(0)  # (B,)
         grads = torch.autograd.grad(elbo.sum(), params, create_graph=create_graph)
@@ -196,7 +169,9 @@ def semi_amortized_objective(steps: int, lr: float, log_likelihood: LogLikelihoo
 
     def per_example(model, x):
         refined = refine(model.encoder, model.decoder, x, steps, lr, create_graph=True, log_likelihood=log_likelihood)
-        return log_weights(model.encoder, model.decoder, x, 1, params=refined, log_likelihood=log_likelihood)[0]
+        return log_importance_weights(
+            model.encoder, model.decoder, x, 1, params=refined, log_likelihood=log_likelihood
+        )[0]
 
     per_example.__name__ = f"semi_amortized_{steps}_steps"
     return per_example
@@ -225,7 +200,7 @@ def score_bounds(
         if refine_steps:
             params = refine(model.encoder, model.decoder, x, refine_steps, refine_lr, log_likelihood=log_likelihood)
         with torch.no_grad():
-            w = log_weights(
+            w = log_importance_weights(
                 model.encoder, model.decoder, x, k, params=params, generator=generator, log_likelihood=log_likelihood
             )
         elbo += w.mean(0).sum().item()
@@ -262,7 +237,9 @@ def inference_gaps(
     free = [p.clone().requires_grad_() for p in start]
     optimizer = torch.optim.Adam(free, lr=lr)
     for _ in range(steps):
-        elbo = log_weights(encoder, decoder, x, samples, params=tuple(free), log_likelihood=log_likelihood).mean(0)
+        elbo = log_importance_weights(
+            encoder, decoder, x, samples, params=tuple(free), log_likelihood=log_likelihood
+        ).mean(0)
         grads = torch.autograd.grad(-elbo.sum(), free)  # each image's parameters get their own gradient only
         for p, g in zip(free, grads, strict=True):
             p.grad = g
@@ -271,7 +248,9 @@ def inference_gaps(
     with torch.no_grad():
         for name, params in (("amortised", start), ("optimised", tuple(p.detach() for p in free))):
             seeded = torch.Generator(device=x.device).manual_seed(seed)
-            w = log_weights(encoder, decoder, x, k, params=params, generator=seeded, log_likelihood=log_likelihood)
+            w = log_importance_weights(
+                encoder, decoder, x, k, params=params, generator=seeded, log_likelihood=log_likelihood
+            )
             levels[name] = (w.mean(0), log_mean_exp(w))
     log_px = torch.maximum(levels["amortised"][1], levels["optimised"][1])
     elbo_a, elbo_o = levels["amortised"][0], levels["optimised"][0]

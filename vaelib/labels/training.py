@@ -15,7 +15,6 @@ Pyro's global parameter store is not used. Taught in chapter 8.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,8 +24,8 @@ from pyro import poutine
 from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 
 from ..data import ImageData
+from ..loop import History, NonFiniteLossError, eval_mode, non_finite_parameters, run_epochs
 from ..losses import bernoulli_log_likelihood, gaussian_kl_to_standard
-from ..train import History, NonFiniteLossError, _guarded_update, _non_finite_parameters, progress_bar
 from .networks import CVAE, M2, LabelSplit, MLPClassifier
 
 
@@ -37,7 +36,7 @@ class LabelHistory(History):
     test_error: list[float] = field(default_factory=list)  # fraction of test images misclassified
 
 
-def _guarded(module: torch.nn.Module, epoch: int, step: int, compute: Callable, *args):
+def _guarded(module: torch.nn.Module, where: str, compute: Callable, *args):
     """``compute(*args)``; Pyro's validation refusing NaN parameters becomes a NonFiniteLossError (no update made).
 
     Whether it was a NaN is decided by looking at ``module``'s parameters after the error, not at
@@ -46,10 +45,10 @@ def _guarded(module: torch.nn.Module, epoch: int, step: int, compute: Callable, 
     try:
         return compute(*args)
     except ValueError as err:
-        if not _non_finite_parameters(module):  # not a NaN: Pyro's message stands
+        if not non_finite_parameters(module):  # not a NaN: Pyro's message stands
             raise
         raise NonFiniteLossError(
-            f"the networks produced NaN or infinite values at epoch {epoch}, step {step} (Pyro: "
+            f"{where}: the networks produced NaN or infinite values (Pyro: "
             f"{str(err).splitlines()[0][:160]}); training stopped before this update. Lower the learning rate."
         ) from err
 
@@ -57,12 +56,10 @@ def _guarded(module: torch.nn.Module, epoch: int, step: int, compute: Callable, 
 @torch.no_grad()
 def classification_error(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> float:
     """Fraction of ``data`` whose most probable class under ``classifier`` is wrong. Taught in chapter 8."""
-    was_training = classifier.training
-    classifier.eval()
     wrong = torch.zeros((), device=data.images.device)
-    for x, y in data.batches(batch_size, shuffle=False):
-        wrong += (classifier(x).argmax(-1) != y).sum()
-    classifier.train(was_training)
+    with eval_mode(classifier):
+        for x, y in data.batches(batch_size, shuffle=False):
+            wrong += (classifier(x).argmax(-1) != y).sum()
     return wrong.item() / len(data)
 
 
@@ -70,9 +67,10 @@ def classification_error(classifier: torch.nn.Module, data: ImageData, batch_siz
 def confusion_matrix(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> torch.Tensor:
     """(10, 10) counts: row = true class, column = predicted class. Taught in chapter 8."""
     counts = torch.zeros(classifier.n_classes, classifier.n_classes, dtype=torch.long, device=data.images.device)
-    for x, y in data.batches(batch_size, shuffle=False):
-        pred = classifier(x).argmax(-1)
-        counts.index_put_((y, pred), torch.ones_like(y), accumulate=True)
+    with eval_mode(classifier):
+        for x, y in data.batches(batch_size, shuffle=False):
+            pred = classifier(x).argmax(-1)
+            counts.index_put_((y, pred), torch.ones_like(y), accumulate=True)
     return counts
 
 
@@ -82,16 +80,14 @@ def cvae_terms(cvae: CVAE, data: ImageData, batch_size: int = 1000, generator=No
 
     ELBO = E_q[log p(x|y,z)] - KL, one sample of z per image. Taught in chapter 8.
     """
-    was_training = cvae.training
-    cvae.eval()
     rec = kl = torch.zeros((), device=data.images.device)
-    for x, y in data.batches(batch_size, shuffle=False):
-        label = cvae.label_input(y)
-        loc, scale = cvae.encoder(x, label)  # (B, z) each
-        z = loc + scale * torch.randn(loc.shape, device=loc.device, generator=generator)
-        rec = rec + bernoulli_log_likelihood(cvae.decoder(z, label), x).sum()
-        kl = kl + gaussian_kl_to_standard(loc, scale).sum()
-    cvae.train(was_training)
+    with eval_mode(cvae):
+        for x, y in data.batches(batch_size, shuffle=False):
+            label = cvae.label_input(y)
+            loc, scale = cvae.encoder(x, label)  # (B, z) each
+            z = loc + scale * torch.randn(loc.shape, device=loc.device, generator=generator)
+            rec = rec + bernoulli_log_likelihood(cvae.decoder(z, label), x).sum()
+            kl = kl + gaussian_kl_to_standard(loc, scale).sum()
     rec, kl = rec.item() / len(data), kl.item() / len(data)
     return {"elbo": rec - kl, "reconstruction": rec, "kl": kl}
 
@@ -111,21 +107,23 @@ def fit_cvae(
     The loss is Pyro's ``Trace_ELBO`` (one sample of z, sampled KL), averaged over the batch. The test
     ELBO uses the closed-form KL (:func:`cvae_terms`) on ``test``, which should be binary. Taught in chapter 8.
     """
-    params = list(cvae.parameters())
-    optimizer = torch.optim.Adam(params, lr=lr)
-    elbo, history = Trace_ELBO(), History()
-    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
-        cvae.train()
-        total, start = torch.zeros((), device=train.images.device), time.perf_counter()
-        for step, (x, y) in enumerate(train.batches(batch_size, binarize=True)):
-            loss = _guarded(cvae, epoch, step, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
-            _guarded_update(cvae, optimizer, params, loss, f"epoch {epoch}, step {step}")
-            total += loss.detach() * len(x)
-        history.seconds.append(time.perf_counter() - start)
-        history.train_elbo.append(-total.item() / len(train))
-        if test is not None:
-            history.test_elbo.append(cvae_terms(cvae, test)["elbo"])
-    return history
+    elbo = Trace_ELBO()
+
+    def step(batch, progress_epochs, where):
+        x, y = batch
+        loss = _guarded(cvae, where, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
+        return loss, -loss.detach() * len(x), len(x)
+
+    return run_epochs(
+        cvae,
+        torch.optim.Adam(cvae.parameters(), lr=lr),
+        lambda: train.batches(batch_size, binarize=True),
+        step,
+        epochs=epochs,
+        history=History(),
+        evaluate=(lambda: {"test_elbo": cvae_terms(cvae, test)["elbo"]}) if test is not None else None,
+        progress=progress,
+    )
 
 
 def m2_loss(
@@ -180,24 +178,24 @@ def fit_m2(
     """
     n_u, n_l = len(split.unlabelled), len(split.labelled)
     alpha = 0.1 * (n_u + n_l) if alpha is None else alpha
-    params = list(m2.parameters())
-    optimizer = torch.optim.Adam(params, lr=lr)
-    history = LabelHistory()
-    for epoch in progress_bar(range(1, epochs + 1), "epochs", enabled=progress):
-        m2.train()
-        total, steps, start = torch.zeros((), device=split.unlabelled.device), 0, time.perf_counter()
-        for step, (x_u, x_l, y_l) in enumerate(split.batches(batch_size, labelled_batch_size)):
-            parts = _guarded(m2, epoch, step, m2_loss, m2, x_u, x_l, y_l, n_u, n_l, alpha)
-            _guarded_update(m2, optimizer, params, parts["loss"], f"epoch {epoch}, step {step}")
-            total = total + (n_u * parts["unlabelled"] + n_l * parts["labelled"]) / (n_u + n_l)  # no host sync
-            steps += 1
-        history.seconds.append(time.perf_counter() - start)
-        history.train_elbo.append(-total.item() / steps)
-        if test is not None:
-            history.test_error.append(classification_error(m2.classifier, test))
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-    return history
+
+    def step(batch, progress_epochs, where):
+        x_u, x_l, y_l = batch
+        parts = _guarded(m2, where, m2_loss, m2, x_u, x_l, y_l, n_u, n_l, alpha)
+        per_image = (n_u * parts["unlabelled"] + n_l * parts["labelled"]) / (n_u + n_l)  # no host sync
+        return parts["loss"], -per_image * len(x_u), len(x_u)
+
+    return run_epochs(
+        m2,
+        torch.optim.Adam(m2.parameters(), lr=lr),
+        lambda: split.batches(batch_size, labelled_batch_size),
+        step,
+        epochs=epochs,
+        history=LabelHistory(),
+        evaluate=(lambda: {"test_error": classification_error(m2.classifier, test)}) if test is not None else None,
+        on_epoch=on_epoch,
+        progress=progress,
+    )
 
 
 def fit_classifier(
@@ -215,17 +213,41 @@ def fit_classifier(
     The images are binarized as M2's are, so both classifiers see the same kind of input. The history
     holds the test error once, after the last step. Taught in chapter 8.
     """
-    params = list(classifier.parameters())
-    optimizer = torch.optim.Adam(params, lr=lr)
-    history, done, start = LabelHistory(), 0, time.perf_counter()
-    classifier.train()
-    while done < steps:
-        for x, y in labelled.batches(min(batch_size, len(labelled)), binarize=binarize, drop_last=True):
-            _guarded_update(classifier, optimizer, params, F.cross_entropy(classifier(x), y), f"step {done}")
-            done += 1
-            if done == steps:
-                break
-    history.seconds.append(time.perf_counter() - start)
-    if test is not None:
-        history.test_error.append(classification_error(classifier, test))
-    return history
+    batch_size = min(batch_size, len(labelled))
+
+    def cycle():  # ``steps`` batches, reshuffled after every pass over the labelled images
+        done = 0
+        while done < steps:
+            for batch in labelled.batches(batch_size, binarize=binarize, drop_last=True):
+                yield batch
+                done += 1
+                if done == steps:
+                    return
+
+    def step(batch, progress_epochs, where):
+        x, y = batch
+        return F.cross_entropy(classifier(x), y), None, len(x)
+
+    return run_epochs(
+        classifier,
+        torch.optim.Adam(classifier.parameters(), lr=lr),
+        lambda: _Sized(cycle(), steps),
+        step,
+        epochs=1,
+        history=LabelHistory(),
+        evaluate=(lambda: {"test_error": classification_error(classifier, test)}) if test is not None else None,
+        progress=False,
+    )
+
+
+class _Sized:
+    """An iterator with a known length (the loop reads how many steps an epoch has)."""
+
+    def __init__(self, iterator, length: int):
+        self.iterator, self.length = iterator, length
+
+    def __iter__(self):
+        return self.iterator
+
+    def __len__(self) -> int:
+        return self.length

@@ -18,28 +18,18 @@ from .learned import (
     MixturePrior,
     StandardNormalPrior,
     VampPrior,
-    elbo_with_prior,
-    estimate_log_likelihood_with_prior,
-    evaluate_objective,
-    fit_with_objective,
-    log_importance_weights_with_prior,
 )
 from .shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
 
 __all__ = [
     "beta_tcvae_terms",
     "elbo_surgery",
-    "elbo_with_prior",
-    "estimate_log_likelihood_with_prior",
-    "evaluate_objective",
     "FACTOR_NAMES",
     "FactorImages",
-    "fit_with_objective",
     "latent_traversal",
     "linear_gaussian_surgery",
     "log_aggregate_marginals",
     "log_aggregate_posterior",
-    "log_importance_weights_with_prior",
     "make_shapes",
     "minibatch_log_density",
     "MixturePrior",
