@@ -1,5 +1,6 @@
 """Contracts between chapters, vaelib and the tests, written down once and checked here."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -78,3 +79,79 @@ def test_every_public_function_and_class_names_the_chapter_that_teaches_or_uses_
         if not re.search(r"[Cc]hapters? \d|every chapter|the capstone", obj.__doc__ or ""):
             silent.append(name)
     assert not silent, f"public names whose docstring names no chapter: {silent}"
+
+
+# ---------------------------------------------------------------- the layout of vaelib (issue 24)
+
+VAELIB = ROOT / "vaelib"
+TOPICS = ("bounds", "labels", "priors")  # one sub-package per later chapter
+
+
+def vaelib_imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(absolute vaelib module, imported names) for every import of vaelib code in ``path``."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])  # e.g. vaelib.bounds
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            if module.startswith("vaelib"):
+                found.append((module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names if alias.name.startswith("vaelib")]
+    return found
+
+
+def layer(module: str) -> str:
+    """'core', a topic's name, or 'book' for an absolute vaelib module name."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in (*TOPICS, "book") else "core"
+
+
+def test_no_vaelib_module_imports_another_modules_private_name():
+    crossing = [
+        f"{path.relative_to(ROOT)} imports {name} from {module}"
+        for path in VAELIB.rglob("*.py")
+        for module, names in vaelib_imports(path)
+        for name in names
+        if name.startswith("_") and name != "__future__"
+    ]
+    assert not crossing, crossing
+
+
+def test_the_core_imports_no_topic_and_no_topic_imports_the_book_or_another_topic():
+    """A flat core for chapters 1-6; topics on the core only; the book's machinery on top of everything."""
+    wrong = []
+    for path in VAELIB.rglob("*.py"):
+        if path.name == "__init__.py" and path.parent == VAELIB:
+            continue  # the public API gathers every layer
+        own = layer(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for module, names in vaelib_imports(path):
+            targets = [layer(module)] + [layer(f"{module}.{n}") for n in names if module == "vaelib"]
+            for target in targets:
+                if own == "core" and target != "core":
+                    wrong.append(f"core module {path.relative_to(ROOT)} imports {module} ({target})")
+                if own in TOPICS and target not in ("core", own):
+                    wrong.append(f"{own} module {path.relative_to(ROOT)} imports {module} ({target})")
+    assert not wrong, wrong
+
+
+def test_vaelib_is_one_level_deep():
+    packages = {p.parent.relative_to(VAELIB) for p in VAELIB.rglob("__init__.py")}
+    deep = [p.as_posix() for p in packages if len(p.parts) > 1 and p.parts[-1] != "recorded"]
+    assert not deep, f"sub-packages more than one level deep: {deep}"
+
+
+def test_every_training_loop_runs_on_the_one_loop():
+    """Each fit* function of vaelib hands its step to vaelib.loop.run_epochs, which alone applies the guarded update."""
+    for path in VAELIB.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("fit"):
+                calls = {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+                assert "run_epochs" in calls, f"{path.relative_to(ROOT)}:{node.name} has a loop of its own"
+        if path.name != "loop.py":
+            assert "guarded_update(" not in path.read_text(), f"{path.relative_to(ROOT)} steps outside vaelib.loop"

@@ -1,39 +1,29 @@
 """vaelib: the small library behind the VAE book.
 
-Data flows one way: ``data`` (MNIST -> one tensor on the device -> batches by index) -> ``models``
-(encoder -> (loc, scale), decoder -> logits) -> ``losses`` (ELBO terms, importance weights) ->
-``train`` (fit loops with a history) -> ``plots`` (figures). Beside them: ``settings`` (smoke switch,
-device, seeding), ``checks`` (argument checks) and ``budgets`` (what each mode does, per chapter),
-``pyro_vae`` (the same networks as a Pyro model/guide), ``gradients`` (score-function and pathwise
-estimators), ``toy`` (the exact linear-Gaussian model), ``analysis`` (codes and active units),
-``checkpoints``, ``records`` (recorded long runs), ``published`` (published numbers with their
-conditions), ``exercises`` and ``export`` (a decoder for the book's live latent map). Part 4 adds
-``encoders`` and ``bounds`` (chapter 7: richer posteriors, IWAE and DReG objectives, gradient SNR,
-refinement, gaps), ``labels`` and ``semi_supervised`` (chapter 8), and ``priors``, ``aggregate``,
-``factors`` and ``disentangle`` (chapter 9).
+A flat core serves chapters 1-6. Data flows one way: ``data`` (MNIST -> one tensor on the device ->
+batches by index) -> ``models`` (encoder -> (loc, scale), decoder -> logits) -> ``gaussians`` and
+``losses`` (log-densities, KLs, ELBO terms, importance weights) -> ``loop`` and ``train`` (one training
+loop, the fit functions and the scores) -> ``plots``. Beside them: ``settings`` (smoke switch, device,
+seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's q), ``pyro_vae``,
+``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
+``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
+``labels`` (chapter 8) and ``priors`` (chapter 9). ``book`` holds the book's machinery (budgets,
+records, published numbers, exercise checks, checkpoints, the live map's export) on top of the rest.
 
-The public API: every function, class and constant a chapter or test needs is importable from
-``vaelib`` itself, except three namespaces that chapters import whole: ``from vaelib import plots``
-(figures), ``from vaelib import published`` (numbers from papers) and ``from vaelib import bounds``
-(training objectives). Each public docstring names the chapters that teach or use it. Importing
-vaelib does no work: no data is loaded and no device is touched.
+The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and
+each sub-package's ``__all__``. The sub-packages are also namespaces (``vaelib.bounds.X``); chapter 7's
+training-objective factories (``bounds.objective``, ``bounds.semi_amortized_objective``,
+``bounds.ESTIMATORS``) live only there, where their short names are unambiguous, and so do the
+figures (``vaelib.plots``) and the published numbers (``vaelib.published``). Each public docstring names
+the chapters that teach or use it. Importing vaelib does no work: no data is loaded and no device is
+touched.
 """
 
 from . import book, bounds, labels, plots, priors
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
+from .book import *  # book.__all__
 from .book import published
-from .book.budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, budget, chapter_settings, chapter_table
-from .book.checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
-from .book.exercises import check_answer, check_log_likelihood_report
-from .book.export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
-from .book.records import Record, RecordError, load_record, load_record_or_none, new_record, record_names
-from .bounds.encoders import (
-    FLOWS,
-    FlowEncoder,
-    FullCovarianceEncoder,
-    posterior_mean,
-)
-from .bounds.objectives import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
+from .bounds import *  # bounds.__all__
 from .data import (
     IMAGE_SHAPE,
     MNIST_SOURCE,
@@ -60,28 +50,7 @@ from .gaussians import (
 )
 from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 from .heads import SCALE_HEADS, check_log_variance_sampler, scale_from_head
-from .labels.networks import (
-    CVAE,
-    M2,
-    N_CLASSES,
-    LabelMLPDecoder,
-    LabelMLPEncoder,
-    LabelSplit,
-    MLPClassifier,
-    TwoStreamBatches,
-    one_hot,
-    split_labelled,
-)
-from .labels.training import (
-    LabelHistory,
-    classification_error,
-    confusion_matrix,
-    cvae_terms,
-    fit_classifier,
-    fit_cvae,
-    fit_m2,
-    m2_loss,
-)
+from .labels import *  # labels.__all__
 from .latent import lerp, prior_norm_interval, slerp
 from .likelihoods import (
     CategoricalMLPDecoder,
@@ -106,20 +75,7 @@ from .losses import (
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .monitor import ActiveUnits
-from .priors.aggregate import (
-    elbo_surgery,
-    linear_gaussian_surgery,
-    log_aggregate_marginals,
-    log_aggregate_posterior,
-    minibatch_log_density,
-)
-from .priors.disentangle import beta_tcvae_terms, latent_traversal, mutual_information_gap, total_correlation
-from .priors.learned import (
-    MixturePrior,
-    StandardNormalPrior,
-    VampPrior,
-)
-from .priors.shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
+from .priors import *  # priors.__all__
 from .pyro_vae import PyroVAE
 from .sampling import local_params, rsample_posterior
 from .settings import ENVIRONMENT, data_root, hardware_name, pick_device, seed_everything, smoke_mode
@@ -136,157 +92,99 @@ from .train import (
     log_likelihood_per_image,
 )
 
-__all__ = [
+_CORE = [
     "ACTIVE_UNIT_THRESHOLD",
-    "active_units",
     "ActiveUnits",
-    "bernoulli_log_likelihood",
-    "beta_tcvae_terms",
-    "book",
-    "bounds",
-    "Budget",
-    "budget",
-    "BUDGETS",
-    "categorical_log_likelihood",
-    "categorical_mean",
     "CategoricalMLPDecoder",
-    "chapter_settings",
-    "chapter_table",
-    "CHAPTERS",
-    "check_answer",
-    "check_images",
-    "check_log_likelihood_report",
-    "check_log_variance_sampler",
-    "checkpoint_path",
-    "CheckpointError",
-    "classification_error",
-    "confusion_matrix",
-    "continuous_bernoulli_log_likelihood",
     "ConvDecoder",
     "ConvEncoder",
-    "CVAE",
-    "cvae_terms",
-    "data_root",
     "DataUnavailableError",
-    "decoder_onnx_bytes",
+    "ELBOTerms",
+    "ENVIRONMENT",
+    "GaussianLikelihood",
+    "History",
+    "IMAGE_SHAPE",
+    "ImageData",
+    "LinearGaussian",
+    "MLPDecoder",
+    "MLPEncoder",
+    "MNISTFileError",
+    "MNISTUnavailableError",
+    "MNIST_SOURCE",
+    "N_PIXELS",
+    "NonFiniteLossError",
+    "PairedDifference",
+    "PyroVAE",
+    "SCALE_HEADS",
+    "StandInDataWarning",
+    "TensorBatches",
+    "VAE",
+    "active_units",
+    "bernoulli_log_likelihood",
+    "categorical_log_likelihood",
+    "categorical_mean",
+    "check_images",
+    "check_log_variance_sampler",
+    "continuous_bernoulli_log_likelihood",
+    "data_root",
     "diagonal_normal_log_prob",
     "discrete_to_density_offset",
     "elbo",
-    "elbo_surgery",
-    "ELBOTerms",
     "encode",
     "encoder_gradient_estimates",
-    "ENVIRONMENT",
     "estimate_log_likelihood",
     "evaluate",
     "evaluate_objective",
     "evaluate_svi",
-    "export_decoder_onnx",
-    "FACTOR_NAMES",
-    "FactorImages",
     "fit",
-    "fit_classifier",
-    "fit_cvae",
-    "fit_m2",
     "fit_svi",
-    "FlowEncoder",
-    "FLOWS",
     "full_covariance_kl_to_standard",
-    "FullCovarianceEncoder",
     "gaussian_kl",
     "gaussian_kl_to_standard",
     "gaussian_log_likelihood",
-    "GaussianLikelihood",
-    "gradient_snr",
     "hardware_name",
-    "History",
-    "IMAGE_SHAPE",
-    "ImageData",
-    "inference_gaps",
     "iwae_bound",
-    "iwae_objective",
     "kl_from_log_variance",
     "kl_weight",
-    "LabelHistory",
-    "LabelMLPDecoder",
-    "LabelMLPEncoder",
-    "labels",
-    "LabelSplit",
-    "latent_traversal",
-    "LatentMap",
     "lerp",
-    "linear_gaussian_surgery",
-    "LinearGaussian",
-    "load_checkpoint",
     "load_digits_8x8",
     "load_fashion_mnist",
     "load_mnist",
-    "load_record",
-    "load_record_or_none",
     "load_standin_digits",
     "local_params",
-    "log_aggregate_marginals",
-    "log_aggregate_posterior",
     "log_importance_weights",
     "log_likelihood_per_image",
     "log_mean_exp",
-    "M2",
-    "m2_loss",
-    "make_shapes",
-    "minibatch_log_density",
     "mixture_log_prob",
-    "MixturePrior",
-    "MLPClassifier",
-    "MLPDecoder",
-    "MLPEncoder",
-    "MNIST_SOURCE",
-    "MNISTFileError",
-    "MNISTUnavailableError",
-    "MODES",
-    "ModeTable",
-    "mutual_information_gap",
-    "N_CLASSES",
-    "N_PIXELS",
-    "new_record",
-    "NonFiniteLossError",
-    "one_hot",
     "optimal_sigma",
     "paired_difference",
-    "PairedDifference",
     "pairwise_normal_log_prob",
     "pick_device",
-    "plots",
-    "posterior_mean",
     "prior_norm_interval",
-    "priors",
     "progress_bar",
-    "published",
-    "PyroVAE",
     "quantize",
-    "Record",
-    "record_names",
-    "RecordError",
-    "refine",
     "reparameterization_gradient",
     "reparameterize",
     "rsample_posterior",
-    "save_checkpoint",
     "scale_from_head",
-    "SCALE_HEADS",
-    "score_bounds",
     "score_function_gradient",
     "seed_everything",
-    "SHAPES",
-    "SHARED_MODELS",
     "slerp",
     "smoke_mode",
-    "split_labelled",
     "standard_normal_log_prob",
-    "StandardNormalPrior",
-    "StandInDataWarning",
-    "TensorBatches",
-    "total_correlation",
-    "TwoStreamBatches",
-    "VAE",
-    "VampPrior",
 ]
+__all__ = sorted(
+    [
+        *_CORE,
+        "book",
+        "bounds",
+        "labels",
+        "plots",
+        "priors",
+        *book.__all__,
+        *bounds.__all__,
+        *labels.__all__,
+        *priors.__all__,
+    ],
+    key=lambda name: (name.lower(), name),
+)

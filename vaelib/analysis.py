@@ -6,6 +6,7 @@ import torch
 
 from . import checks
 from .data import ImageData, check_data
+from .loop import eval_mode
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # activity A_j above which a latent unit counts as active (Burda et al., 2015)
 
@@ -18,14 +19,12 @@ def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) ->
     """
     checks.module(encoder, "encoder")
     check_data(data)
-    was_training = encoder.training
-    encoder.eval()
     locs, scales = [], []
-    for x, _ in data.batches(batch_size, shuffle=False):
-        loc, scale = encoder(x)
-        locs.append(loc)
-        scales.append(scale)
-    encoder.train(was_training)
+    with eval_mode(encoder):
+        for x, _ in data.batches(batch_size, shuffle=False):
+            loc, scale = encoder(x)
+            locs.append(loc)
+            scales.append(scale)
     return torch.cat(locs), torch.cat(scales)
 
 

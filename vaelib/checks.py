@@ -160,3 +160,21 @@ def gaussian_parameters(loc: torch.Tensor, scale: torch.Tensor) -> None:
             f"loc {tuple(loc.shape)} and scale {tuple(scale.shape)} must have the same shape: one standard "
             "deviation per coordinate of loc (for one scale shared by all rows, scale.expand_as(loc))."
         )
+
+
+def network_input(x: torch.Tensor, shape: tuple[int, ...], what: str, weight: torch.Tensor) -> None:
+    """Shape, dtype and device of a network's input against its first ``weight``: no tensor values are read."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} expects a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor.")
+    if x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
+        want = ", ".join(["B", *map(str, shape)])
+        hint = f": {image_shape_hint(x.shape)}" if len(shape) == 3 else ""
+        raise ValueError(f"{what} expects a tensor of shape ({want}), got {tuple(x.shape)}{hint}")
+    if not x.is_floating_point():  # e.g. uint8 pixels 0-255: a dtype check costs no device sync
+        raise ValueError(f"{what} expects floating-point input, got {x.dtype}; for 0-255 pixels use x.float() / 255")
+    if x.dtype != weight.dtype:
+        raise ValueError(f"{what}'s weights are {weight.dtype} but its input is {x.dtype}; use x.to({weight.dtype}).")
+    if x.device != weight.device:
+        raise ValueError(
+            f"{what}'s weights are on {weight.device} but its input is on {x.device}; move it with x.to(device)."
+        )

@@ -30,22 +30,11 @@ def positive_scale(raw: torch.Tensor) -> torch.Tensor:
     return F.softplus(raw) + MIN_SCALE
 
 
-def _check_input(x: torch.Tensor, shape: tuple[int, ...], what: str, weight: torch.Tensor) -> None:
-    """Shape, dtype and device of a network's input against its first ``weight``: no tensor values are read."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{what} expects a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor.")
-    if x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
-        want = ", ".join(["B", *map(str, shape)])
-        hint = f": {checks.image_shape_hint(x.shape)}" if shape == IMAGE_SHAPE else ""
-        raise ValueError(f"{what} expects a tensor of shape ({want}), got {tuple(x.shape)}{hint}")
-    if not x.is_floating_point():  # e.g. uint8 pixels 0-255: a dtype check costs no device sync
-        raise ValueError(f"{what} expects floating-point input, got {x.dtype}; for 0-255 pixels use x.float() / 255")
-    if x.dtype != weight.dtype:
-        raise ValueError(f"{what}'s weights are {weight.dtype} but its input is {x.dtype}; use x.to({weight.dtype}).")
-    if x.device != weight.device:
-        raise ValueError(
-            f"{what}'s weights are on {weight.device} but its input is on {x.device}; move it with x.to(device)."
-        )
+def _sized(module: nn.Module, z_dim, sizes, name: str):
+    """Check ``z_dim`` and the layer ``sizes`` (:func:`_check_sizes`), keep ``module.z_dim``; return the sizes."""
+    _check_sizes(z_dim, sizes, name, type(module).__name__)
+    module.z_dim = z_dim
+    return sizes
 
 
 def _check_sizes(z_dim, sizes, name: str, what: str) -> None:
@@ -72,7 +61,7 @@ class MLPEncoder(nn.Module):
         self.raw_scale = nn.Linear(hidden_dim, z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
+        checks.network_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
         return self.loc(h), positive_scale(self.raw_scale(h))  # (B, z), (B, z)
 
@@ -91,7 +80,7 @@ class MLPDecoder(nn.Module):
         self.logits = nn.Linear(hidden_dim, N_PIXELS)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_input(z, (self.z_dim,), type(self).__name__, self.hidden.weight)
+        checks.network_input(z, (self.z_dim,), type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(z))  # (B, hidden)
         return self.logits(h).view(-1, *IMAGE_SHAPE)  # (B, 1, 28, 28)
 
@@ -120,16 +109,14 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
         super().__init__()
-        _check_sizes(z_dim, channels, "channels", type(self).__name__)
-        self.z_dim = z_dim
-        c1, c2 = channels
+        c1, c2 = _sized(self, z_dim, channels, "channels")
         features = c2 * FEATURE_SIDE**2
         self.features = nn.Sequential(_down(1, c1), _down(c1, c2), nn.Flatten())  # (B, c2 * 7 * 7)
         self.loc = nn.Linear(features, z_dim)
         self.raw_scale = nn.Linear(features, z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.loc.weight)
+        checks.network_input(x, IMAGE_SHAPE, type(self).__name__, self.loc.weight)
         h = self.features(x)
         return self.loc(h), positive_scale(self.raw_scale(h))
 
@@ -142,9 +129,7 @@ class ConvDecoder(nn.Module):
 
     def __init__(self, z_dim: int = 16, channels: tuple[int, int] = (32, 64)):
         super().__init__()
-        _check_sizes(z_dim, channels, "channels", type(self).__name__)
-        self.z_dim = z_dim
-        c1, c2 = channels
+        c1, c2 = _sized(self, z_dim, channels, "channels")
         side = FEATURE_SIDE
         self.project = nn.Sequential(
             nn.Linear(z_dim, c2 * side**2), nn.LeakyReLU(LEAKY_SLOPE), nn.Unflatten(1, (c2, side, side))
@@ -152,7 +137,7 @@ class ConvDecoder(nn.Module):
         self.upsample = nn.Sequential(_up(c2, c1), nn.ConvTranspose2d(c1, 1, KERNEL, stride=STRIDE, padding=PADDING))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_input(z, (self.z_dim,), type(self).__name__, self.project[0].weight)
+        checks.network_input(z, (self.z_dim,), type(self).__name__, self.project[0].weight)
         return self.upsample(self.project(z))  # (B, 1, 28, 28)
 
 

@@ -155,38 +155,17 @@ def evaluate(
     return _mean_per_image(model, data, batch_size, binarize, generator, per_example)
 
 
-def estimate_log_likelihood(
-    model: VAE,
-    data: ImageData,
-    *,
-    k: int,
-    prior: torch.nn.Module | None = None,
-    batch_size: int = 100,
-    binarize: bool = False,
-    generator: torch.Generator | None = None,
-    log_likelihood: LogLikelihood = bernoulli_log_likelihood,
-) -> float:
+def estimate_log_likelihood(model: VAE, data: ImageData, **options) -> float:
     """Mean importance-weighted bound L_k per image over ``data`` (Burda et al., 2015); -> log p(x) as k grows.
 
-    ``k`` is the number of importance samples per image; ``prior`` (an object with ``log_prob(z)``,
-    chapter 9) replaces N(0, I); ``binarize`` as in :func:`evaluate`.
+    The mean of :func:`log_likelihood_per_image`, which takes the same keyword-only ``options``: ``k``
+    (importance samples per image, required), ``prior`` (an object with ``log_prob(z)``, chapter 9;
+    N(0, I) by default), ``batch_size``, ``binarize`` (as in :func:`evaluate`), ``generator`` and
+    ``log_likelihood``.
 
     Taught in chapter 6; used in chapters 7 and 9.
     """
-    return (
-        log_likelihood_per_image(
-            model,
-            data,
-            k=k,
-            prior=prior,
-            batch_size=batch_size,
-            binarize=binarize,
-            generator=generator,
-            log_likelihood=log_likelihood,
-        )
-        .mean()
-        .item()
-    )
+    return log_likelihood_per_image(model, data, **options).mean().item()
 
 
 def log_likelihood_per_image(
@@ -367,17 +346,9 @@ def fit(
             return {"test_elbo": evaluate(model, test, binarize=binarize, log_likelihood=log_likelihood)}
         return {"test_elbo": evaluate_objective(model, objective, test, binarize=binarize)["elbo"]}
 
-    return run_epochs(
-        model,
-        optimizer,
-        lambda: train.batches(batch_size, binarize=binarize),
-        step,
-        epochs=epochs,
-        history=History() if history is None else history,
-        evaluate=score_test if test is not None else None,
-        on_epoch=on_epoch,
-        progress=progress,
-    )
+    loop = dict(epochs=epochs, history=history or History(), on_epoch=on_epoch, progress=progress)
+    batches = functools.partial(train.batches, batch_size, binarize=binarize)
+    return run_epochs(model, optimizer, batches, step, evaluate=None if test is None else score_test, **loop)
 
 
 def _check_pyro_vae(vae) -> None:
@@ -569,14 +540,16 @@ def fit_svi(
     def score_test():
         return {"test_elbo": evaluate_svi(vae, test, binarize=binarize, loss=loss)}
 
+    batches = functools.partial(train.batches, batch_size, binarize=binarize)
+    history = history or History()
     return run_epochs(
         vae,
         None,
-        lambda: train.batches(batch_size, binarize=binarize),
+        batches,
         step,
         epochs=epochs,
-        history=History() if history is None else history,
-        evaluate=score_test if test is not None else None,
+        history=history,
+        evaluate=None if test is None else score_test,
         on_epoch=on_epoch,
         progress=progress,
     )

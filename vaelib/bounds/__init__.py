@@ -2,7 +2,9 @@
 
 ``encoders``: full-covariance and normalizing-flow encoders and how to sample them;
 ``objectives``: the IWAE and DReG objectives, gradient SNR, refinement of q and the inference gaps.
-Chapters reach these as ``vaelib.bounds.NAME`` (the most used are also importable from ``vaelib``).
+Every name in ``__all__`` is also importable from ``vaelib``; the training-objective factories
+``objective``, ``semi_amortized_objective`` and the tuple ``ESTIMATORS`` are reached as
+``vaelib.bounds.NAME`` only (``vaelib.objective`` would not say which objective).
 """
 
 from .encoders import (
@@ -12,27 +14,30 @@ from .encoders import (
     posterior_mean,
 )
 from .objectives import (
-    ESTIMATORS,
+    ESTIMATORS as ESTIMATORS,
+)
+from .objectives import (
     gradient_snr,
     inference_gaps,
     iwae_objective,
-    objective,
     refine,
     score_bounds,
-    semi_amortized_objective,
+)
+from .objectives import (
+    objective as objective,
+)
+from .objectives import (
+    semi_amortized_objective as semi_amortized_objective,
 )
 
 __all__ = [
-    "ESTIMATORS",
     "FLOWS",
     "FlowEncoder",
     "FullCovarianceEncoder",
     "gradient_snr",
     "inference_gaps",
     "iwae_objective",
-    "objective",
     "posterior_mean",
     "refine",
     "score_bounds",
-    "semi_amortized_objective",
 ]

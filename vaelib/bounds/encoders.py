@@ -22,9 +22,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .. import checks
 from ..data import IMAGE_SHAPE, N_PIXELS
 from ..gaussians import standard_normal_log_prob
-from ..models import _check_input, positive_scale
+from ..models import positive_scale
 from ..sampling import diagonal_rsample, local_params, standard_normal_noise
 
 FLOWS = ("iaf", "planar")  # the flow steps FlowEncoder can stack
@@ -53,7 +54,7 @@ class FullCovarianceEncoder(nn.Module):
         self.register_buffer("cols", cols, persistent=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
+        checks.network_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
         tril = h.new_zeros(len(h), self.z_dim, self.z_dim)
         tril[:, self.rows, self.cols] = self.off_diagonal(h)
@@ -124,7 +125,7 @@ class FlowEncoder(nn.Module):
         self.steps = nn.ModuleList(steps)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        _check_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
+        checks.network_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
         return self.loc(h), positive_scale(self.raw_scale(h)).log(), self.context(h)  # (B, d), (B, d), (B, c)
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 
 from ..data import ImageData
+from ..loop import eval_mode
 from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
 from ..sampling import local_params
 
@@ -192,20 +193,24 @@ def score_bounds(
     log-mean-exp of the log-weights (chapter 6's estimate, for any encoder). With ``refine_steps`` > 0
     each image's q is first refined by :func:`refine` (semi-amortized inference at test time). The
     model is scored in eval mode and keeps its mode. Taught in chapter 7."""
-    was_training = model.training
-    model.eval()
     elbo = bound = 0.0
-    for x, _ in data.batches(batch_size, shuffle=False):
-        params = None
-        if refine_steps:
-            params = refine(model.encoder, model.decoder, x, refine_steps, refine_lr, log_likelihood=log_likelihood)
-        with torch.no_grad():
-            w = log_importance_weights(
-                model.encoder, model.decoder, x, k, params=params, generator=generator, log_likelihood=log_likelihood
-            )
-        elbo += w.mean(0).sum().item()
-        bound += log_mean_exp(w).sum().item()
-    model.train(was_training)
+    with eval_mode(model):
+        for x, _ in data.batches(batch_size, shuffle=False):
+            params = None
+            if refine_steps:
+                params = refine(model.encoder, model.decoder, x, refine_steps, refine_lr, log_likelihood=log_likelihood)
+            with torch.no_grad():
+                w = log_importance_weights(
+                    model.encoder,
+                    model.decoder,
+                    x,
+                    k,
+                    params=params,
+                    generator=generator,
+                    log_likelihood=log_likelihood,
+                )
+            elbo += w.mean(0).sum().item()
+            bound += log_mean_exp(w).sum().item()
     return {"elbo": elbo / len(data), "bound": bound / len(data)}
 
 

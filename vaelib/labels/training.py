@@ -15,6 +15,7 @@ Pyro's global parameter store is not used. Taught in chapter 8.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -114,15 +115,11 @@ def fit_cvae(
         loss = _guarded(cvae, where, elbo.differentiable_loss, cvae.model, cvae.guide, x, y) / len(x)
         return loss, -loss.detach() * len(x), len(x)
 
+    score = None if test is None else lambda: {"test_elbo": cvae_terms(cvae, test)["elbo"]}
+    batches = functools.partial(train.batches, batch_size, binarize=True)
+    optimizer = torch.optim.Adam(cvae.parameters(), lr=lr)
     return run_epochs(
-        cvae,
-        torch.optim.Adam(cvae.parameters(), lr=lr),
-        lambda: train.batches(batch_size, binarize=True),
-        step,
-        epochs=epochs,
-        history=History(),
-        evaluate=(lambda: {"test_elbo": cvae_terms(cvae, test)["elbo"]}) if test is not None else None,
-        progress=progress,
+        cvae, optimizer, batches, step, epochs=epochs, history=History(), evaluate=score, progress=progress
     )
 
 
@@ -185,17 +182,10 @@ def fit_m2(
         per_image = (n_u * parts["unlabelled"] + n_l * parts["labelled"]) / (n_u + n_l)  # no host sync
         return parts["loss"], -per_image * len(x_u), len(x_u)
 
-    return run_epochs(
-        m2,
-        torch.optim.Adam(m2.parameters(), lr=lr),
-        lambda: split.batches(batch_size, labelled_batch_size),
-        step,
-        epochs=epochs,
-        history=LabelHistory(),
-        evaluate=(lambda: {"test_error": classification_error(m2.classifier, test)}) if test is not None else None,
-        on_epoch=on_epoch,
-        progress=progress,
-    )
+    score = None if test is None else lambda: {"test_error": classification_error(m2.classifier, test)}
+    optimizer = torch.optim.Adam(m2.parameters(), lr=lr)
+    loop = dict(epochs=epochs, history=LabelHistory(), evaluate=score, on_epoch=on_epoch, progress=progress)
+    return run_epochs(m2, optimizer, functools.partial(split.batches, batch_size, labelled_batch_size), step, **loop)
 
 
 def fit_classifier(
@@ -228,15 +218,11 @@ def fit_classifier(
         x, y = batch
         return F.cross_entropy(classifier(x), y), None, len(x)
 
+    score = None if test is None else lambda: {"test_error": classification_error(classifier, test)}
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
+    one_pass = lambda: _Sized(cycle(), steps)  # noqa: E731  (the loop calls it once: one "epoch" of `steps` steps)
     return run_epochs(
-        classifier,
-        torch.optim.Adam(classifier.parameters(), lr=lr),
-        lambda: _Sized(cycle(), steps),
-        step,
-        epochs=1,
-        history=LabelHistory(),
-        evaluate=(lambda: {"test_error": classification_error(classifier, test)}) if test is not None else None,
-        progress=False,
+        classifier, optimizer, one_pass, step, epochs=1, history=LabelHistory(), evaluate=score, progress=False
     )
 
 
