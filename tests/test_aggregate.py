@@ -1,4 +1,4 @@
-"""The aggregate posterior and the ELBO surgery (vaelib.aggregate), against closed forms and brute force."""
+"""The aggregate posterior and the ELBO surgery (vaelib.priors.aggregate), against closed forms and brute force."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""What each mode does: the shared budget and the chapters' per-mode tables (vaelib.budgets)."""
+"""What each mode does: the shared budget and the chapters' per-mode tables (vaelib.book.budgets)."""
 
 import dataclasses
 import json

@@ -155,3 +155,59 @@ def test_every_training_loop_runs_on_the_one_loop():
                 assert "run_epochs" in calls, f"{path.relative_to(ROOT)}:{node.name} has a loop of its own"
         if path.name != "loop.py":
             assert "guarded_update(" not in path.read_text(), f"{path.relative_to(ROOT)} steps outside vaelib.loop"
+
+
+# ---------------------------------------------------------------- back-references derived from the chapters' code
+
+CHAPTER_CODE = {
+    (int(p.stem[:2]) if p.stem[:2].isdigit() else "capstone"): code_of(p) for p in ROOT.glob("chapters/*.ipynb")
+}
+NUMBERED = sorted(k for k in CHAPTER_CODE if k != "capstone")
+NAMESPACES = "vaelib|bounds|labels|priors|plots|published|book"
+
+
+def chapters_using(name: str) -> set:
+    """The chapters whose code names ``vaelib.NAME`` (or ``vaelib.<topic>.NAME``, ``bounds.NAME`` ...)."""
+    pattern = re.compile(rf"(?<![\w.])(?:vaelib\.)?(?:{NAMESPACES})\.{re.escape(name)}\b")
+    return {chapter for chapter, code in CHAPTER_CODE.items() if pattern.search(code)}
+
+
+def claim_text(doc: str) -> str:
+    """The sentences of a docstring that say where a name is used: 'Taught in ...', 'Used in ...', 'Caught in ...'."""
+    flat = " ".join(doc.split())
+    pattern = r"(?:[Tt]aught|[Uu]sed|Shown|Trained|Measured|Caught) (?:in|by) [^.;]*"
+    return " ".join(m.group(0) for m in re.finditer(pattern, flat))
+
+
+def claimed_chapters(claims: str) -> set:
+    found = set(NUMBERED) if "every chapter" in claims else set()
+    if "the capstone" in claims:
+        found.add("capstone")
+    for run in re.finditer(r"[Cc]hapters? ((?:\d+(?:\s*-\s*\d+)?(?:, and |, | and )?)+)", claims):
+        for first, last in re.findall(r"(\d+)(?:\s*-\s*(\d+))?", run.group(1)):
+            found |= set(range(int(first), int(last) + 1)) if last else {int(first)}
+    return found
+
+
+def test_every_docstring_names_exactly_the_chapters_whose_code_uses_it():
+    """The back-references cannot drift: each chapter a docstring says uses a name uses it (directly, or through
+    the public names it gives after 'through'), and each chapter whose code uses a name is named."""
+    wrong = []
+    for name in vaelib.__all__:
+        obj = getattr(vaelib, name)
+        if not callable(obj) or isinstance(obj, type(vaelib)):
+            continue
+        claims = claim_text(obj.__doc__ or "")
+        through = [
+            word
+            for run in re.finditer(r"through ((?:[A-Za-z_0-9]+(?:, and |, | and )?)+)", claims)
+            for word in re.findall(r"[A-Za-z_]\w*", run.group(1))
+            if word in vaelib.__all__
+        ]
+        direct, named = chapters_using(name), claimed_chapters(claims)
+        indirect = set().union(*(chapters_using(word) for word in through))
+        if named - direct - indirect:
+            wrong.append(f"{name}: named chapters {sorted(named - direct - indirect, key=str)} do not use it")
+        if direct - named:
+            wrong.append(f"{name}: used by chapters {sorted(direct - named, key=str)} that its docstring does not name")
+    assert not wrong, "\n".join(wrong)

@@ -1,4 +1,4 @@
-"""MIG, total correlation and the beta-TCVAE objective (vaelib.disentangle)."""
+"""MIG, total correlation and the beta-TCVAE objective (vaelib.priors.disentangle)."""
 
 import math
 

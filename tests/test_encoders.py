@@ -1,4 +1,4 @@
-"""Richer posteriors (vaelib.encoders) against trusted references: torch.distributions and autograd Jacobians."""
+"""Richer posteriors (vaelib.bounds.encoders) against trusted references: torch.distributions and autograd Jacobians."""
 
 import pytest
 import torch

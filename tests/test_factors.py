@@ -1,4 +1,4 @@
-"""The dSprites-like generator (vaelib.factors): deterministic, and its factors are what the images show."""
+"""The dSprites-like generator (vaelib.priors.shapes): deterministic, and its factors are what the images show."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Recorded results (vaelib.records) and the tool that makes them (tools/record_run.py)."""
+"""Recorded results (vaelib.book.records) and the tool that makes them (tools/record_run.py)."""
 
 import dataclasses
 import json

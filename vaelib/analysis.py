@@ -35,7 +35,7 @@ def active_units(loc: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) ->
     a unit whose posterior mean does not move with x carries no information about x.
     ``loc`` holds the posterior means, (N, z_dim). Returns the count and A, shape (z_dim,).
 
-    Taught in chapter 3; used in chapters 4, 5, 6.
+    Taught in chapter 3; used in chapters 4, 5, 6, 7.
     """
     checks.tensor(loc, "loc", floating=True)
     if loc.dim() != 2 or len(loc) < 2:

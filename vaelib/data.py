@@ -69,7 +69,7 @@ class ImageData:
     on the same device. Both are checked when the split is made (:func:`check_images`: one pass
     over the pixels), so the training loops need not check them again per batch.
 
-    Used by every chapter: load_mnist returns one per split.
+    What :func:`load_mnist` returns, one per split (every chapter holds its data in one).
     """
 
     images: torch.Tensor  # (N, 1, 28, 28), float32 in [0, 1]
@@ -167,7 +167,7 @@ class TensorBatches:
     With ``binarize=True`` each batch is re-sampled as ``x ~ Bernoulli(pixels)``
     (dynamic binarization), so the Bernoulli likelihood sees the binary data it models.
 
-    Used by every chapter that trains: ImageData.batches returns one.
+    What ImageData.batches returns (every chapter that trains iterates one).
     """
 
     def __init__(

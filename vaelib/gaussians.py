@@ -28,7 +28,7 @@ ROWS_PER_CHUNK = 4096  # codes whose mixture density is computed at once (memory
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I), summed over the last dimension: shape ``z.shape[:-1]``.
 
-    Used in chapters 1, 6, 7 and 9 through the ELBO, the importance weights, the flows and the priors.
+    Used in chapters 1, 6, 7 and 9 through elbo, log_importance_weights, FlowEncoder and StandardNormalPrior.
     """
     return (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)
 
@@ -73,7 +73,7 @@ def pairwise_normal_log_prob(loc: torch.Tensor, scale: torch.Tensor, z: torch.Te
     + \mu^2 \cdot \sigma^{-2}`,
     turns the (M, K, d) computation into two matrix products, so memory grows as M x K only.
     Pass float64 tensors where scales are small and codes large (the expansion cancels digits).
-    Used by the mixture priors and the aggregate posterior of chapter 9.
+    Used in chapter 9 through MixturePrior, VampPrior and log_aggregate_posterior.
     """
     precision = scale.pow(-2)  # (K, d)
     quadratic = z.pow(2) @ precision.T - 2 * z @ (loc * precision).T + (loc.pow(2) * precision).sum(-1)  # (M, K)
@@ -153,7 +153,7 @@ def gaussian_kl(loc_q: torch.Tensor, tril_q: torch.Tensor, loc_p: torch.Tensor, 
         \tfrac12\big[\operatorname{tr}(S_p^{-1} S_q) + (m_p - m_q)^\top S_p^{-1} (m_p - m_q) - d
         + \log\det S_p - \log\det S_q\big].
 
-    Used in chapter 1 (LinearGaussian's exact KL terms) and chapter 9 (the linear-Gaussian surgery).
+    Called by LinearGaussian's exact KL terms (chapter 1) and the linear-Gaussian surgery (chapter 9).
     """
     d = loc_q.shape[-1]
     batch = torch.broadcast_shapes(loc_q.shape[:-1], tril_q.shape[:-2], loc_p.shape[:-1], tril_p.shape[:-2])

@@ -38,7 +38,7 @@ def quantize(x: torch.Tensor, levels: int = GREY_LEVELS) -> torch.Tensor:
     Raises a ValueError when a value lies outside [0, 1] or off the grid by more than a tenth of a
     step (e.g. images that were resized or blurred: their values are no longer 8-bit levels).
 
-    Used in chapter 1 and the capstone through categorical_log_likelihood, which calls it.
+    Used in chapter 1 through categorical_log_likelihood.
     """
     if levels < 2:
         raise ValueError(f"levels must be at least 2, got {levels}")

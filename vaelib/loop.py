@@ -48,7 +48,7 @@ class NonFiniteLossError(FloatingPointError):
     """The loss or a gradient became NaN or infinite; the update it would have made was not applied.
 
     Raised by every training loop of vaelib (chapters 2-9: fit, fit_svi, fit_cvae, fit_m2, fit_classifier,
-    fit_with_objective), since all of them step through :func:`guarded_update`.
+    fit with an objective), since all of them step through :func:`guarded_update`.
     """
 
 
@@ -56,7 +56,7 @@ class NonFiniteLossError(FloatingPointError):
 class History:
     """Per-epoch record of a run; ELBOs in nats per image (higher is better).
 
-    Taught in chapter 2 (what fit returns); used in chapters 3-9.
+    What :func:`vaelib.fit` and the other loops return (chapters 2-9 read it).
     """
 
     train_elbo: list[float] = field(default_factory=list)  # mean over the epoch's mini-batches

@@ -116,7 +116,7 @@ def reparameterize(
 
     Pass ``eps`` to fix the noise (tests) or a ``generator`` to seed it.
 
-    Taught in chapter 1; used in chapters 2, 6, 9.
+    Taught in chapter 1; used in chapters 2, 4, 5, 6, 9.
     """
     checks.gaussian_parameters(loc, scale)
     if eps is None:
@@ -131,7 +131,7 @@ def reparameterize(
 class ELBOTerms:
     """Per-example terms of the bound, each of shape (B,).
 
-    Taught in chapter 1 (what vaelib.elbo returns); used in chapters 2, 4 and 6.
+    What :func:`elbo` returns (chapters 1, 2, 4 and 6 read its terms), and what an ``objective`` may return (chapter 9).
     """
 
     reconstruction: torch.Tensor  # E_q log p(x|z), one-sample estimate
@@ -220,7 +220,8 @@ def log_importance_weights(
     parameters held fixed (the doubly reparameterized gradient); ``return_codes`` also returns the
     list of sampled code chunks z (n, B, d). Samples are drawn ``chunk_size`` at a time, so the decoder
     never sees more than ``chunk_size * B`` codes at once. Taught in chapter 6 (its ``log_weights`` is
-    the teaching copy, checked against this); used by :func:`iwae_bound` and chapters 6, 7 and 9.
+    the teaching copy, checked against this); used in chapters 7 and 9 through inference_gaps and
+    estimate_log_likelihood.
     """
     k = checks.whole_number(k, "k (importance samples)", minimum=1)
     chunk_size = checks.whole_number(chunk_size, "chunk_size", minimum=1)
@@ -277,7 +278,7 @@ def iwae_bound(
 
     with L_1 = ELBO <= L_K <= L_{K+1} <= log p(x). For large K this is the standard
     estimate of the test log-likelihood: the log-mean-exp of :func:`log_importance_weights` (``prior`` as there).
-    Taught in chapter 6; used in chapters 6 and 7 (through ``estimate_log_likelihood``).
+    Taught in chapter 6.
     """
     weights = log_importance_weights(
         encoder, decoder, x, k, prior=prior, generator=generator, log_likelihood=log_likelihood, chunk_size=chunk_size

@@ -49,7 +49,7 @@ def _check_sizes(z_dim, sizes, name: str, what: str) -> None:
 class MLPEncoder(nn.Module):
     """x (B, 1, 28, 28) -> 784 -> hidden -> (loc, scale), each (B, z_dim).
 
-    Taught in chapter 3; used in chapter 8.
+    Taught in chapter 3; used in chapters 7 and 8.
     """
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
@@ -69,7 +69,7 @@ class MLPEncoder(nn.Module):
 class MLPDecoder(nn.Module):
     """z (B, z_dim) -> hidden -> 784 Bernoulli logits, returned as (B, 1, 28, 28).
 
-    Taught in chapter 3.
+    Taught in chapter 3; used in chapter 7.
     """
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
@@ -144,7 +144,7 @@ class ConvDecoder(nn.Module):
 class VAE(nn.Module):
     """An encoder and a decoder that share ``z_dim``; the losses take them apart again.
 
-    Taught in chapter 1; used in chapters 2, 3, 4, 5, 6, 9.
+    Taught in chapter 1; used in chapters 2, 3, 4, 5, 6, 7, 9.
     """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module):

@@ -43,7 +43,7 @@ def diagonal_rsample(params, n: int, *, eps=None, generator=None, stop_gradient:
 
 def local_params(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """The per-image parameters of q(z|x): ``encoder(x)`` for the encoders of this module, and
-    ``(loc, log scale)`` for a diagonal encoder of :mod:`vaelib.models`. Taught in chapter 7."""
+    ``(loc, log scale)`` for a diagonal encoder of :mod:`vaelib.models`. Used in chapter 7 through inference_gaps."""
     if hasattr(encoder, "rsample"):
         return tuple(encoder(x))
     loc, scale = encoder(x)
@@ -52,7 +52,7 @@ def local_params(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...
 
 def rsample_posterior(encoder: nn.Module, params, n: int, *, eps=None, generator=None, stop_gradient=False):
     """``n`` reparameterized draws from q(z|x) with the local parameters ``params`` and their log-density:
-    z (n, B, d), log q(z|x) (n, B). Any encoder of vaelib. Taught in chapter 7."""
+    z (n, B, d), log q(z|x) (n, B). Any encoder of vaelib. Used in chapter 7 through inference_gaps."""
     if hasattr(encoder, "rsample"):
         return encoder.rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)
     return diagonal_rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)

@@ -38,7 +38,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 def smoke_mode() -> bool:
     """Whether to run in smoke mode (``VAE_BOOK_SMOKE``; defaults to on under CI).
 
-    Used in every chapter.
+    Used in every chapter and the capstone.
     """
     raw = os.environ.get(SMOKE_ENV)
     if raw is None:  # CI services set CI=true (or 1, or their name); CI=false means "not CI"
@@ -54,7 +54,7 @@ def smoke_mode() -> bool:
 def pick_device() -> torch.device:
     """CUDA when a GPU is usable, else the CPU.
 
-    Used in every chapter.
+    Used in every chapter and the capstone.
     """
     # torch.accelerator may name 'cuda' on a machine without a GPU; ask CUDA itself.
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -63,7 +63,7 @@ def pick_device() -> torch.device:
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, torch (CPU and CUDA) and Pyro; return a CPU generator seeded alike.
 
-    Used in every chapter.
+    Used in every chapter and the capstone.
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be a whole number, got {seed!r} ({type(seed).__name__}); e.g. seed_everything(0).")
@@ -115,7 +115,7 @@ def hardware_name(device: torch.device | str) -> str:
     """What a run on ``device`` ran on, for records of results: the GPU's name, or the CPU's model
     and the number of threads torch uses.
 
-    Used in chapter 6's record (through new_record) and by tools/record_run.py.
+    Used in chapters 7, 8 and the capstone, and in chapter 6 through new_record; also by tools/record_run.py.
     """
     device = torch.device(device)
     if device.type == "cuda":

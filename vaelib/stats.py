@@ -18,7 +18,7 @@ import torch
 class PairedDifference:
     """Mean of a - b over paired items, with its standard error and the unpaired one for contrast.
 
-    What :func:`paired_difference` returns: used in chapter 6 and the capstone.
+    What :func:`paired_difference` returns (chapter 6 and the capstone).
     """
 
     mean: float  # mean over items of a_n - b_n

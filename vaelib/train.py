@@ -163,7 +163,7 @@ def estimate_log_likelihood(model: VAE, data: ImageData, **options) -> float:
     N(0, I) by default), ``batch_size``, ``binarize`` (as in :func:`evaluate`), ``generator`` and
     ``log_likelihood``.
 
-    Taught in chapter 6; used in chapters 7 and 9.
+    Taught in chapter 6; used in chapter 9.
     """
     return log_likelihood_per_image(model, data, **options).mean().item()
 

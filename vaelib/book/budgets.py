@@ -32,7 +32,10 @@ MODES = ("smoke", "cpu", "full")
 
 @dataclass(frozen=True)
 class Budget:
-    """The numbers every chapter shares in one mode. Used in chapters 1-6 (``BUDGET = vaelib.budget()``)."""
+    """The numbers every chapter shares in one mode.
+
+    What :func:`budget` returns (``BUDGET = vaelib.budget()`` in every chapter's setup cell).
+    """
 
     mode: str  # "smoke" (CI, seconds), "cpu" (default build, minutes) or "full" (CUDA)
     epochs: int  # passes over the training set for the main model of a chapter
@@ -61,8 +64,8 @@ class ModeTable:
     """A chapter's settings: ``constants`` (the same in every mode) and ``rows`` of (smoke, cpu, full).
 
     :meth:`select` gives the settings of one mode as a frozen dataclass, so a typo in a name fails
-    with an AttributeError instead of a silent default. Defined for chapters 1-6 and used by every
-    chapter's setup cell (see :func:`vaelib.chapter_settings`).
+    with an AttributeError instead of a silent default. Used in the capstone (its own table); every
+    chapter's table is one, read by its setup cell (see :func:`vaelib.chapter_settings`).
     """
 
     name: str  # the chapter's notebook, without .ipynb
@@ -278,7 +281,8 @@ def chapter_table(chapter: str) -> ModeTable:
     Taught in chapter 5.
     """
     if chapter not in CHAPTERS:
-        raise KeyError(f"no settings for chapter {chapter!r}; known: {', '.join(CHAPTERS)} (see vaelib/budgets.py)")
+        known = ", ".join(CHAPTERS)
+        raise KeyError(f"no settings for chapter {chapter!r}; known: {known} (see vaelib/book/budgets.py)")
     return CHAPTERS[chapter]
 
 
@@ -297,7 +301,7 @@ def budget(smoke: bool | None = None, device: torch.device | str | None = None) 
     """The budget for this run: smoke if asked (or under CI); else ``$VAE_BOOK_BUDGET`` when set,
     full on CUDA, cpu otherwise.
 
-    Used in every chapter.
+    Used in every chapter and the capstone.
     """
     smoke = smoke_mode() if smoke is None else smoke
     if smoke:

@@ -55,7 +55,7 @@ def new_record(chapter: str, budget: str, device, data: str, settings: dict, res
     """A chapter's ``RECORD``: this run's results with the conditions they were computed under.
 
     Everything of :class:`Record` but ``run``, which ``tools/record_run.py`` adds when it saves the
-    record. Used by chapter 6 (and every chapter that records a long run).
+    record. Used in chapters 6-9, whose long runs are recorded.
     """
     from ..settings import hardware_name  # here, not at the top: settings imports nothing from records
 
@@ -116,7 +116,7 @@ def check_record(record: object, name: str = "the record", like: dict | None = N
 def load_record(name: str, like: dict | None = None) -> dict:
     """The record ``vaelib/recorded/<name>.json`` as a dict, checked by :func:`check_record`.
 
-    Taught in chapter 6; used in chapters 8, 9.
+    Used in chapters 1, 3 and 4, and in chapters 6-9 through load_record_or_none.
     """
     path = RECORDS_DIR / f"{name}.json"
     if not path.is_file():

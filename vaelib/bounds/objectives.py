@@ -1,7 +1,7 @@
 r"""Tighter bounds and how to train with them: IWAE and DReG objectives, gradient SNR, refinement, gaps.
 
 Every function takes any encoder of vaelib (diagonal, full-covariance or flow; see
-:mod:`vaelib.encoders`) and works on the log importance weights
+:mod:`vaelib.bounds.encoders`) and works on the log importance weights
 
 .. math::
     \log w_k = \log p_\theta(x \mid z_k) + \log p(z_k) - \log q_\phi(z_k \mid x), \qquad z_k \sim q_\phi(z \mid x),

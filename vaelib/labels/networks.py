@@ -125,7 +125,7 @@ class LabelSplit:
 
     ``labelled`` holds images and labels; ``unlabelled`` holds images only (N_u, 1, 28, 28), so no code
     that trains on it can read a label. The index tensors say which images of the source went where.
-    Made by :func:`split_labelled`. Taught in chapter 8.
+    Made by :func:`split_labelled` (chapter 8).
     """
 
     labelled: ImageData  # (N_l images, N_l labels), N_l / 10 of each class
@@ -176,7 +176,7 @@ class TwoStreamBatches:
     Both streams are tensors on the device, batched by index (``torch.randperm`` and slicing, no
     DataLoader). The labelled stream is small, so it is reshuffled and restarted whenever it runs out:
     every step sees a labelled batch. ``binarize=True`` draws fresh binary images per batch.
-    Taught in chapter 8.
+    Used in chapter 8 through split_labelled.
     """
 
     def __init__(

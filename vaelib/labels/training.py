@@ -32,7 +32,10 @@ from .networks import CVAE, M2, LabelSplit, MLPClassifier
 
 @dataclass
 class LabelHistory(History):
-    """:class:`vaelib.History` plus the test error of the classifier after each epoch. Taught in chapter 8."""
+    """:class:`vaelib.History` plus the test error of the classifier after each epoch.
+
+    What :func:`fit_m2` and :func:`fit_classifier` return (chapter 8).
+    """
 
     test_error: list[float] = field(default_factory=list)  # fraction of test images misclassified
 
@@ -56,7 +59,10 @@ def _guarded(module: torch.nn.Module, where: str, compute: Callable, *args):
 
 @torch.no_grad()
 def classification_error(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> float:
-    """Fraction of ``data`` whose most probable class under ``classifier`` is wrong. Taught in chapter 8."""
+    """Fraction of ``data`` whose most probable class under ``classifier`` is wrong.
+
+    Used in chapter 8 through fit_m2 and fit_classifier.
+    """
     wrong = torch.zeros((), device=data.images.device)
     with eval_mode(classifier):
         for x, y in data.batches(batch_size, shuffle=False):
@@ -132,7 +138,7 @@ def m2_loss(
     Returns a dict of tensors: ``loss`` (to minimise, nats per training image), ``unlabelled`` and
     ``labelled`` (mean negative ELBOs -U and -L per image of each batch) and ``classification`` (mean
     cross-entropy of q(y|x) on the labelled batch). ``alpha`` is Kingma et al.'s alpha; they use 0.1 N.
-    Taught in chapter 8.
+    Used in chapter 8 through fit_m2.
     """
     n = n_unlabelled + n_labelled
     enum_elbo = TraceEnum_ELBO(max_plate_nesting=1)

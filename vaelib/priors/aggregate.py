@@ -35,7 +35,7 @@ def log_aggregate_posterior(loc: torch.Tensor, scale: torch.Tensor, z: torch.Ten
     r"""The exact log q(z) = log (1/N) sum_n N(z; loc_n, diag scale_n^2), in float64, shape (M,).
 
     ``loc`` and ``scale`` are the N posteriors (N, d); ``z`` is (M, d). Costs M x N x d.
-    Hoffman & Johnson (2016); taught in chapter 9.
+    Hoffman & Johnson (2016). Taught in chapter 9.
     """
     z, loc, scale = z.double(), loc.double(), scale.double()
     rows = [torch.logsumexp(pairwise_normal_log_prob(loc, scale, block), -1) for block in z.split(CHUNK)]
@@ -67,7 +67,8 @@ def minibatch_log_density(
     * ``"mss"`` (minibatch-stratified sampling): weight 1/N on the sample's own posterior and
       weights summing to (N-1)/N on the other M-1; an unbiased estimate of q(z_i) (not of its log).
 
-    Returns (log q(z_i) of shape (M,), log q(z_ij) of shape (M, d)). Taught in chapter 9.
+    Returns (log q(z_i) of shape (M,), log q(z_ij) of shape (M, d)). Used in chapter 9 through
+    total_correlation and beta_tcvae_terms.
     """
     m, n = len(z), dataset_size
     if m < 2 or n < m:

@@ -46,7 +46,7 @@ def beta_tcvae_terms(
 
     elbo = log p(x|z) - [I + beta TC + dimension-wise KL], each term a one-sample estimate at
     z ~ q(z|x) with log q(z) and log q(z_j) from minibatch-weighted sampling
-    (:func:`vaelib.aggregate.minibatch_log_density`, ``"mws"``). The three terms add up to the
+    (:func:`vaelib.minibatch_log_density`, ``"mws"``). The three terms add up to the
     one-sample KL log q(z|x) - log p(z), so this is the ELBO minus (beta - 1) TC; ``kl`` holds the
     full one-sample KL, so reconstruction - kl is the plain ELBO. Prior N(0, I). Taught in chapter 9.
     """

@@ -33,7 +33,7 @@ from ..settings import check_generator
 
 
 class StandardNormalPrior(nn.Module):
-    """p(z) = N(0, I): no parameters. Taught in chapter 1; used as a prior object in chapter 9."""
+    """p(z) = N(0, I): no parameters. Used in chapter 9, where N(0, I) becomes a prior object like the learned ones."""
 
     def __init__(self, z_dim: int):
         super().__init__()
@@ -80,7 +80,7 @@ class VampPrior(nn.Module):
 
     The K pseudo-inputs u_k are images in (0, 1), stored as logits; the prior shares the encoder
     with the model (it is registered here, so ``model.parameters()`` and ``prior.parameters()``
-    overlap: :func:`fit_with_objective` removes the duplicates). ``init`` (K, 1, 28, 28) sets the
+    overlap: :func:`vaelib.fit` removes the duplicates from ``parameters``). ``init`` (K, 1, 28, 28) sets the
     starting pseudo-inputs, e.g. K training images; without it they start near 1/2 plus noise.
     Taught in chapter 9.
     """

@@ -40,7 +40,7 @@ class FactorImages:
     ``images`` (N, 1, 28, 28) in {0, 1}; ``factors`` (N, 5) int64, the index of each factor's value
     in its grid, in the order of :data:`FACTOR_NAMES`; ``values`` (N, 5) float: shape index, scale,
     angle in radians, and the centre's x and y as fractions of the canvas (x to the right, y down).
-    Made by :func:`make_shapes`; taught in chapter 9.
+    What :func:`make_shapes` returns (chapter 9).
     """
 
     images: torch.Tensor
