@@ -1,13 +1,21 @@
 """Training loops, plain PyTorch (:func:`fit`) and Pyro SVI (:func:`fit_svi`), and the scores they report.
 
 Every function here takes the model first and the data second; everything after the data is
-keyword-only. The loops take in-memory :class:`~vaelib.data.ImageData`, show a progress bar
-(:func:`progress_bar`), and record the train and test ELBO per epoch in nats per image.
+keyword-only. Both loops are steps on :func:`vaelib.loop.run_epochs`, which shows the progress bar,
+guards every update, scores the test set in eval mode and records the train and test ELBO per epoch
+in nats per image.
 
 **The NaN guard.** Each step computes the loss and the gradients, then checks both together
 (the loss plus the gradients' total norm is finite: one host sync per step), and only then
 updates the parameters. When the check fails, the loop raises :class:`NonFiniteLossError`
 without updating, so the parameters are exactly those from before the failing step.
+
+**What a score over a data set returns.** One number per image averaged over the set is a float
+(:func:`evaluate`, :func:`evaluate_svi`, :func:`estimate_log_likelihood`, and chapter 8's
+``classification_error``); one number per image kept image by image is a tensor (N,)
+(:func:`log_likelihood_per_image`); several parts are a dict with the keys ``elbo``,
+``reconstruction``, ``kl`` and ``bound`` for the parts computed (:func:`evaluate_objective`, chapter 7's
+``score_bounds``, chapter 8's ``cvae_terms``). All score in eval mode and give the model back its mode.
 
 **Why ``binarize`` defaults differ.** :func:`fit`, :func:`evaluate` and
 :func:`estimate_log_likelihood` default to ``binarize=False``: they score the pixels they are
