@@ -233,17 +233,46 @@ def _missing_report(raw_dir: Path, train: bool) -> str:
     return "; ".join(parts)
 
 
+class _MissingFolder(MNISTUnavailableError, FileNotFoundError):
+    """The data folder named by the user does not exist (an MNISTUnavailableError and a FileNotFoundError)."""
+
+
+class _FolderIsAFile(MNISTUnavailableError, NotADirectoryError):
+    """The data folder named by the user is a file (an MNISTUnavailableError and a NotADirectoryError)."""
+
+
 def _check_root(root: Path, explicit: str | None) -> None:
-    """A data folder named by the user must exist: a mistyped one is not created (and filled) silently."""
+    """A data folder named by the user must exist: a mistyped one is not created (and filled) silently.
+
+    The errors are MNISTUnavailableErrors (what ``allow_standin=False`` promises, and what
+    tools/record_run.py catches) as well as the OSErrors that describe them.
+    """
     if explicit is None:
         return
     if root.is_file():
-        raise NotADirectoryError(f"{explicit} names a file, {root}; point it at the folder that holds MNIST/raw/.")
+        raise _FolderIsAFile(f"{explicit} names a file, {root}; point it at the folder that holds MNIST/raw/.")
     if not root.exists():
-        raise FileNotFoundError(
+        raise _MissingFolder(
             f"{explicit} names {root}, which does not exist. Fix the path, or create the folder "
             f"(mkdir -p {root}) to download MNIST into it."
         )
+
+
+def _check_archives(raw_dir: Path, train: bool) -> None:
+    """A downloaded archive (``.gz``) of the split that fails torchvision's checksum is named, not blamed on the
+    network: torchvision would try to download it again and report the mirrors' failure instead."""
+    from torchvision.datasets import MNIST
+    from torchvision.datasets.utils import check_integrity
+
+    for filename, md5 in MNIST.resources:
+        if not filename.startswith("train" if train else "t10k"):
+            continue
+        path = raw_dir / filename
+        if path.is_file() and not check_integrity(str(path), md5):
+            raise MNISTFileError(
+                f"{path} fails its checksum (a truncated or corrupt download, not a network problem). "
+                "Delete it and run again to download it afresh."
+            )
 
 
 def _read_split(raw_dir: Path, train: bool, device: torch.device) -> ImageData:
@@ -303,6 +332,7 @@ def load_mnist(
         return _read_split(raw_dir, train, device)
     missing = _missing_report(raw_dir, train)
     if download:
+        _check_archives(raw_dir, train)
         log = io.StringIO()  # torchvision prints every mirror it tries; keep that for the notice
         timeout = socket.getdefaulttimeout()
         socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # torchvision's urlopen has none: a silent network would hang

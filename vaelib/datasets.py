@@ -35,6 +35,14 @@ def _device(device):
     return torch.device(device) if device is not None else pick_device()
 
 
+def _split_flag(train) -> bool:
+    """``train`` as True or False; a split's name ('test', 'train') is refused, not read as truthy."""
+    if not isinstance(train, bool):
+        hint = " For the test split pass train=False." if isinstance(train, str) else ""
+        raise TypeError(f"train must be True (training split) or False (test split), got {train!r}.{hint}")
+    return train
+
+
 def load_digits_8x8(train: bool = True, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's digits as (N, 1, 8, 8) grey levels k / 16 in [0, 1], and their labels.
 
@@ -49,7 +57,7 @@ def load_digits_8x8(train: bool = True, device: torch.device | str | None = None
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / (DIGITS_LEVELS - 1)  # (1797, 1, 8, 8)
     labels = torch.tensor(digits.target, dtype=torch.int64)
     is_test = torch.arange(len(labels)) % 6 == 5
-    keep = ~is_test if train else is_test
+    keep = ~is_test if _split_flag(train) else is_test
     device = _device(device)
     return images[keep].to(device), labels[keep].to(device)
 
@@ -67,9 +75,10 @@ def load_fashion_mnist(
 
     Used in the capstone.
     """
+    train = _split_flag(train)
     from torchvision.datasets import FashionMNIST
 
-    root = Path(root) if root is not None else data_root()
+    root = Path(root).expanduser() if root is not None else data_root()
     log = io.StringIO()  # torchvision prints every mirror it tries
     timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)

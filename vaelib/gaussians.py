@@ -82,14 +82,35 @@ def pairwise_normal_log_prob(loc: torch.Tensor, scale: torch.Tensor, z: torch.Te
 
 
 def mixture_log_prob(
-    loc: torch.Tensor, scale: torch.Tensor, log_weights: torch.Tensor, z: torch.Tensor
+    loc: torch.Tensor, scale: torch.Tensor, log_weights: torch.Tensor, z: torch.Tensor, *, validate: bool = True
 ) -> torch.Tensor:
     r"""log sum_k w_k N(z; loc_k, diag scale_k^2) for z of shape (..., d); returns shape (...,).
 
-    ``loc`` and ``scale`` are (K, d); ``log_weights`` (K,) are the log mixture weights (they must sum to
-    one in probability). Computed :data:`ROWS_PER_CHUNK` codes at a time, so a (K, B, d) batch of
-    samples fits in memory. The density of chapter 9's MixturePrior and VampPrior.
+    ``loc`` and ``scale`` are (K, d); ``log_weights`` (K,) are the log mixture weights. ``validate``
+    checks (one host sync) that the weights sum to one, since weights that do not would shift every
+    log-density by the log of their sum, silently; the priors, which normalise with a softmax, skip it.
+    Computed :data:`ROWS_PER_CHUNK` codes at a time, so a (K, B, d) batch of samples fits in memory.
+    The density of chapter 9's MixturePrior and VampPrior.
     """
+    if (
+        loc.dim() != 2
+        or scale.shape != loc.shape
+        or log_weights.shape != loc.shape[:1]
+        or z.shape[-1:] != loc.shape[1:]
+    ):
+        raise ValueError(
+            "mixture_log_prob needs loc and scale (K, d), log_weights (K,) and z (..., d); got "
+            f"loc {tuple(loc.shape)}, "
+            f"scale {tuple(scale.shape)}, log_weights {tuple(log_weights.shape)}, z {tuple(z.shape)}"
+        )
+    if validate:
+        total = torch.logsumexp(log_weights.detach().double(), 0).exp().item()
+        if not abs(total - 1.0) < 1e-4:
+            raise ValueError(
+                f"the mixture weights sum to {total:.6g}, not 1, which would shift every log-density by "
+                f"{math.log(total) if total > 0 else float('-inf'):.4g} nats; normalise them, e.g. "
+                "torch.log_softmax(logits, -1)."
+            )
     flat = z.reshape(-1, z.shape[-1])  # (M, d)
     out = [
         torch.logsumexp(pairwise_normal_log_prob(loc, scale, rows) + log_weights, dim=-1)
@@ -141,7 +162,20 @@ def full_covariance_kl_to_standard(loc: torch.Tensor, scale_tril: torch.Tensor) 
     since tr(L L^T) is the squared Frobenius norm and log det(L L^T) = 2 sum_j log|L_jj|. The
     diagonal case of Kingma & Welling (2013), Appendix B, with a full covariance. Taught in chapter 7.
     """
-    d = loc.shape[-1]
+    checks.tensor(loc, "loc", floating=True)
+    checks.tensor(scale_tril, "scale_tril", floating=True)
+    d = loc.shape[-1] if loc.dim() else 0
+    if scale_tril.dim() != loc.dim() + 1 or tuple(scale_tril.shape) != (*loc.shape, d):
+        hint = (
+            " It has loc's shape: for a diagonal Gaussian use vaelib.gaussian_kl_to_standard(loc, scale), or pass "
+            "torch.diag_embed(scale)."
+            if scale_tril.shape == loc.shape
+            else ""
+        )
+        raise ValueError(
+            f"scale_tril must be one (d, d) Cholesky factor per row of loc, shape {(*loc.shape, d)}; got "
+            f"{tuple(scale_tril.shape)} for loc {tuple(loc.shape)}.{hint}"
+        )
     frobenius = scale_tril.tril().pow(2).sum((-2, -1))
     return 0.5 * (frobenius + loc.pow(2).sum(-1) - d) - half_log_det(scale_tril)
 

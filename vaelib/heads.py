@@ -22,6 +22,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from . import checks
 from .models import MIN_SCALE
 
 SCALE_HEADS = ("softplus", "log_scale", "log_variance")
@@ -41,6 +42,8 @@ def scale_from_head(raw: torch.Tensor, head: str) -> torch.Tensor:
     raise ValueError(f"unknown head {head!r}; choose one of {SCALE_HEADS}")
 
 
+MIN_SAMPLER_DRAWS = 100  # fewest draws per code with which check_log_variance_sampler tells right from wrong
+
 _MISTAKES = {
     "exp(logvar), the variance, used as the standard deviation": lambda lv: lv.exp(),
     "logvar itself used as the standard deviation": lambda lv: lv.abs(),
@@ -59,11 +62,16 @@ def check_log_variance_sampler(
     The check feeds ``n_samples`` copies of codes whose log-variances range from -4 to 3 (standard
     deviations 0.14 to 4.5, so a variance and a standard deviation cannot be confused), and compares
     the sampler's mean and spread with loc and exp(log_var / 2). Returns True when they agree within
-    ``rtol`` (relative, for the spread). Every mistake that silently trains, such as
-    ``loc + log_var.exp() * eps``, fails it with a message that says what was done and what to write.
+    ``rtol`` (relative, for the spread), or within five standard errors of a sample standard deviation,
+    5 / sqrt(2 (n - 1)), when that is larger: a correct sampler passes whatever ``n_samples`` is. Every
+    mistake that silently trains, such as ``loc + log_var.exp() * eps``, fails it with a message that says
+    what was done and what to write: their spreads differ from the right one by a factor of 1.6 or more
+    somewhere, which :data:`MIN_SAMPLER_DRAWS` draws resolve.
 
     Taught in chapter 4.
     """
+    n_samples = checks.whole_number(n_samples, "n_samples", minimum=MIN_SAMPLER_DRAWS)
+    rtol = max(checks.real_number(rtol, "rtol", positive=True), 5 / (2 * (n_samples - 1)) ** 0.5)
     log_var = torch.linspace(-4.0, 3.0, 8).repeat(n_samples, 1)  # (n, 8)
     loc = torch.linspace(-2.0, 2.0, 8).repeat(n_samples, 1)  # (n, 8)
     z = sample(loc, log_var)

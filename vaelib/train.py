@@ -248,6 +248,35 @@ def _objective_values(value, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     raise ValueError(f"objective returned shape {tuple(value.shape)}; it must be ({n},), one value per example")
 
 
+def _check_objective_trains_its_modules(objective, model: torch.nn.Module) -> None:
+    """Refuse an objective that closes over a module with parameters of its own (a learned prior) which
+    ``fit`` would not train because ``parameters`` was not given: it would silently stay as built."""
+    held = {id(p) for p in model.parameters()}
+    captured = [*(c.cell_contents for c in (getattr(objective, "__closure__", None) or ()) if _filled(c))]
+    captured += [
+        *(getattr(objective, "__defaults__", None) or ()),
+        *(getattr(objective, "__kwdefaults__", None) or {}).values(),
+    ]
+    for value in captured:
+        if isinstance(value, torch.nn.Module) and value is not model:
+            own = [p for p in value.parameters() if id(p) not in held]
+            if own:
+                raise ValueError(
+                    f"the objective uses a {type(value).__name__} with {len(own)} parameter tensor(s) of its own that "
+                    "fit would not train, since only the model's are trained by default. Pass parameters="
+                    "[*model.parameters(), *prior.parameters()] to train both, or parameters=model.parameters() to "
+                    "keep it fixed on purpose."
+                )
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018  (an empty cell raises ValueError)
+    except ValueError:
+        return False
+    return True
+
+
 @torch.no_grad()
 def evaluate_objective(
     model: torch.nn.Module, objective: Objective, data: ImageData, *, batch_size: int = 500, binarize: bool = False
@@ -329,6 +358,8 @@ def fit(
         )
     if parameters is not None and optimizer is not None:
         raise ValueError("pass either parameters or optimizer, not both: build the optimizer from the parameters.")
+    if objective is not None and parameters is None and optimizer is None:
+        _check_objective_trains_its_modules(objective, model)
     if objective is not None and (beta != 1.0 or kl_warmup_epochs > 0):
         raise ValueError("beta and kl_warmup_epochs weight the ELBO's KL term; with objective= there is none to weight")
     if optimizer is not None:

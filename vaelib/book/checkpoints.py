@@ -10,6 +10,7 @@ checkpoint as it was and no temporary file behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import zipfile
@@ -100,7 +101,8 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **metadata) -> Pat
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # beside the target, so the rename is atomic
     try:
         try:
-            torch.save({"state_dict": model.state_dict(), "metadata": metadata}, tmp)
+            state = model.state_dict()
+            torch.save({"state_dict": state, "metadata": metadata, "weights_sha256": _weights_digest(state)}, tmp)
         except OSError as err:
             raise type(err)(f"cannot write beside {path} ({err.strerror}); any earlier file is unchanged.") from err
         try:
@@ -121,7 +123,8 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location="cpu"
 
     The tensors are read onto the CPU by default and then copied to wherever ``model`` lives, so a
     checkpoint saved on a GPU loads on a machine without one. The model is left untouched unless
-    every tensor matches (name and shape).
+    every tensor matches (name and shape) and the weights match the SHA-256 checksum that
+    :func:`save_checkpoint` stored (a file damaged on disk is refused, not loaded).
 
     Taught in chapter 5.
     """
@@ -165,8 +168,25 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location="cpu"
             f"{unexpected[:5]}, wrong shapes {wrong[:5]}. Build the model with the settings it was saved with "
             f"(metadata: {payload.get('metadata')})."
         )
+    stored = payload.get("weights_sha256")
+    if stored is not None and stored != _weights_digest(state):
+        raise CheckpointError(
+            f"{path}'s weights do not match the checksum stored when it was saved: the file was damaged after it "
+            "was written (disk, copy or edit), so it was not loaded and the model is unchanged. Save it again "
+            "from the trained model, or retrain."
+        )
     model.load_state_dict(state)
     return payload.get("metadata", {})
+
+
+def _weights_digest(state: dict) -> str:
+    """SHA-256 of every tensor's name, dtype, shape and bytes, in name order: what load_checkpoint verifies."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 # Models one chapter trains and saves for a later chapter to load: the name is the contract, written once

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import platform
 from pathlib import Path
 from typing import TypedDict
@@ -100,8 +101,17 @@ def check_record(record: object, name: str = "the record", like: dict | None = N
     if not isinstance(record, dict):
         raise RecordError(f"{name} holds a {type(record).__name__}, not a JSON object; {_how_to_record(name)}")
     missing = [key for key in REQUIRED_KEYS if key not in record]
+    if "run" in record and not isinstance(record["run"], dict):
+        raise RecordError(f"{name}'s run is a {type(record['run']).__name__}, not an object; {_how_to_record(name)}")
     if isinstance(record.get("run"), dict):
         missing += [f"run.{key}" for key in RUN_KEYS if key not in record["run"]]
+        _check_run(record["run"], name)
+    broken = _non_finite_numbers(record)
+    if broken:
+        raise RecordError(
+            f"{name} holds NaN or infinite numbers at {', '.join(broken[:5])}: a run that went wrong is not a "
+            f"result to show. {_how_to_record(name)}"
+        )
     for key, value in (like or {}).items():
         if key not in record:
             missing += [key] if key not in REQUIRED_KEYS else []  # a missing required key is listed already
@@ -111,6 +121,35 @@ def check_record(record: object, name: str = "the record", like: dict | None = N
     if missing:
         raise RecordError(f"{name} lacks {', '.join(missing)}; {_how_to_record(name)}")
     return record
+
+
+_RUN_TYPES = {"notebook": str, "commit": str, "uncommitted_changes": bool, "wall_seconds": (int, float), "command": str}
+
+
+def _check_run(run: dict, name: str) -> None:
+    """The ``run`` entry's fields have the types tools/record_run.py writes (a wall time that is a real number >= 0)."""
+    for key, kind in _RUN_TYPES.items():
+        value = run.get(key)
+        if key in run and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))):
+            raise RecordError(
+                f"{name}'s run.{key} is {value!r}, not a {getattr(kind, '__name__', 'number')}; {_how_to_record(name)}"
+            )
+    seconds = run.get("wall_seconds")
+    if isinstance(seconds, (int, float)) and not (math.isfinite(seconds) and seconds >= 0):
+        raise RecordError(f"{name}'s run.wall_seconds is {seconds!r}, not a time; {_how_to_record(name)}")
+
+
+def _non_finite_numbers(value, path: str = "") -> list[str]:
+    """Where in a JSON value a NaN or an infinity sits, e.g. ['results.table[2].ll']."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path or "the top level"]
+    if isinstance(value, dict):
+        return [
+            p for key, item in value.items() for p in _non_finite_numbers(item, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _non_finite_numbers(item, f"{path}[{i}]")]
+    return []
 
 
 def load_record(name: str, like: dict | None = None) -> dict:
@@ -129,7 +168,7 @@ def load_record(name: str, like: dict | None = None) -> dict:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RecordError(
-            f"{path} is not valid JSON ({error}). Restore it (git checkout -- vaelib/recorded/{path.name}, or "
+            f"{path} is not valid JSON ({error}). Restore it (git checkout -- vaelib/book/recorded/{path.name}, or "
             f"reinstall vaelib) or {_how_to_record(name)}"
         ) from None
     return check_record(record, name=str(path), like=like)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from pyro import poutine
 from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 
+from .. import checks
 from ..data import ImageData
 from ..loop import History, NonFiniteLossError, eval_mode, non_finite_parameters, run_epochs
 from ..losses import bernoulli_log_likelihood, gaussian_kl_to_standard
@@ -72,7 +73,16 @@ def classification_error(classifier: torch.nn.Module, data: ImageData, batch_siz
 
 @torch.no_grad()
 def confusion_matrix(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> torch.Tensor:
-    """(10, 10) counts: row = true class, column = predicted class. Taught in chapter 8."""
+    """(10, 10) counts: row = true class, column = predicted class. Taught in chapter 8.
+
+    Labels outside 0 .. n_classes - 1 are refused (index -1 would silently count as the last class).
+    """
+    low, high = checks.value_range(data.labels) if len(data) else (0, 0)
+    if low < 0 or high >= classifier.n_classes:
+        raise ValueError(
+            f"data holds labels from {low:g} to {high:g}; a {classifier.n_classes}-class confusion matrix needs "
+            f"labels 0 to {classifier.n_classes - 1}. Drop or relabel the others first."
+        )
     counts = torch.zeros(classifier.n_classes, classifier.n_classes, dtype=torch.long, device=data.images.device)
     with eval_mode(classifier):
         for x, y in data.batches(batch_size, shuffle=False):

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import torch
 
+from .. import checks
 from ..gaussians import diagonal_normal_log_prob, standard_normal_log_prob
+from ..loop import eval_mode
 from ..losses import ELBOTerms, LogLikelihood, bernoulli_log_likelihood, reparameterize
 from .aggregate import log_aggregate_marginals, log_aggregate_posterior, minibatch_log_density
 
@@ -151,10 +153,19 @@ def latent_traversal(decoder: torch.nn.Module, base: torch.Tensor, values: torch
     """Decode ``base`` (d,) with one coordinate at a time replaced by each of ``values`` (T,).
 
     Returns pixel probabilities (d * T, 1, 28, 28): row j (T images) moves coordinate j only, the
-    picture of a latent traversal (Higgins et al., 2017). Taught in chapter 9.
+    picture of a latent traversal (Higgins et al., 2017). The decoder runs in eval mode, without
+    gradients, and keeps its mode (a batch-norm decoder's statistics are not changed). Taught in chapter 9.
     """
+    checks.tensor(base, "base", floating=True)
+    checks.tensor(values, "values", floating=True)
+    if base.dim() != 1 or values.dim() != 1 or not len(values):
+        raise ValueError(
+            f"base must be one code (d,) and values a non-empty 1-D tensor (T,); got {tuple(base.shape)} and "
+            f"{tuple(values.shape)}. For a batch of codes, traverse one at a time: base = codes[i]."
+        )
     d, t = base.shape[0], len(values)
     z = base.expand(d, t, d).clone()  # (d, T, d)
     rows = torch.arange(d)
     z[rows, :, rows] = values.to(base)  # row j varies coordinate j
-    return torch.sigmoid(decoder(z.reshape(d * t, d)))
+    with eval_mode(decoder), torch.no_grad():
+        return torch.sigmoid(decoder(z.reshape(d * t, d)))

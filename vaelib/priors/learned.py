@@ -65,7 +65,7 @@ class MixturePrior(nn.Module):
         self.logits = nn.Parameter(torch.zeros(n_components))  # (K,): mixture weights before softmax
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        return mixture_log_prob(self.loc, self.log_scale.exp(), torch.log_softmax(self.logits, -1), z)
+        return mixture_log_prob(self.loc, self.log_scale.exp(), torch.log_softmax(self.logits, -1), z, validate=False)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -106,7 +106,7 @@ class VampPrior(nn.Module):
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         loc, scale = self.components()
         log_weights = torch.full((len(loc),), -math.log(len(loc)), device=loc.device, dtype=loc.dtype)
-        return mixture_log_prob(loc, scale, log_weights, z)
+        return mixture_log_prob(loc, scale, log_weights, z, validate=False)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -1,0 +1,206 @@
+"""Bad input on the API of chapters 7-9, the data sets, the exercise checks, checkpoints and records (issue 31).
+
+Each silent-wrong case the issue names gets a test: the call now raises with a message that says what
+was wrong and what to do, and nothing that was saved is lost.
+"""
+
+import gzip
+import math
+
+import pytest
+import torch
+
+import vaelib
+from vaelib.book import records
+from vaelib.data import ImageData
+
+# ---------------------------------------------------------------- silent wrong numbers
+
+
+def test_a_diagonal_scale_is_not_read_as_one_covariance_matrix():
+    loc, scale = torch.zeros(4, 4), torch.full((4, 4), 0.5)
+    with pytest.raises(ValueError, match=r"scale_tril must be one \(d, d\).*gaussian_kl_to_standard"):
+        vaelib.full_covariance_kl_to_standard(loc, scale)
+    with pytest.raises(ValueError, match=r"shape \(4, 4, 4\); got \(4, 3, 3\)"):
+        vaelib.full_covariance_kl_to_standard(loc, torch.eye(3).expand(4, 3, 3))
+    right = vaelib.full_covariance_kl_to_standard(loc, torch.diag_embed(scale))
+    torch.testing.assert_close(right, vaelib.gaussian_kl_to_standard(loc, scale))
+
+
+@pytest.mark.parametrize("load", [vaelib.load_digits_8x8, vaelib.load_fashion_mnist], ids=["digits", "fashion"])
+def test_a_split_named_by_a_string_is_refused_not_read_as_the_training_split(load):
+    with pytest.raises(TypeError, match=r"got 'test'\. For the test split pass train=False"):
+        load("test", device="cpu")
+
+
+def test_the_digits_test_split_is_the_test_split():
+    train, _ = vaelib.load_digits_8x8(True, device="cpu")
+    test, _ = vaelib.load_digits_8x8(False, device="cpu")
+    assert (len(train), len(test)) == (1498, 299)
+
+
+def correct_sampler(loc, log_var):
+    return loc + (0.5 * log_var).exp() * torch.randn_like(loc)
+
+
+@pytest.mark.parametrize("n_samples", [100, 150, 300, 500])
+def test_the_sampler_check_accepts_a_correct_sampler_at_small_sample_sizes(n_samples):
+    for seed in range(25):
+        torch.manual_seed(seed)
+        assert vaelib.check_log_variance_sampler(correct_sampler, n_samples=n_samples)
+
+
+@pytest.mark.parametrize("n_samples", [100, 500])
+def test_the_sampler_check_still_names_the_variance_mistake_at_small_sample_sizes(n_samples):
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="exp\\(logvar\\), the variance, used as the standard deviation"):
+        vaelib.check_log_variance_sampler(lambda loc, lv: loc + lv.exp() * torch.randn_like(loc), n_samples=n_samples)
+
+
+@pytest.mark.parametrize(
+    ("n", "error", "message"), [(50, ValueError, "at least 100"), (200.0, TypeError, "n_samples=200")]
+)
+def test_the_sampler_check_refuses_too_few_or_float_draws(n, error, message):
+    with pytest.raises(error, match=message):
+        vaelib.check_log_variance_sampler(correct_sampler, n_samples=n)
+
+
+def test_a_traversal_leaves_a_batch_norm_decoder_as_it_was():
+    torch.manual_seed(0)
+    decoder = vaelib.VAE.conv(z_dim=3).decoder  # batch norm inside, left in train mode as fit leaves it
+    decoder.train()
+    before = {k: v.clone() for k, v in decoder.state_dict().items()}
+    images = vaelib.latent_traversal(decoder, torch.zeros(3), torch.linspace(-2, 2, 5))
+    assert images.shape == (15, 1, 28, 28) and decoder.training
+    for key, value in decoder.state_dict().items():
+        assert torch.equal(value, before[key]), f"{key} changed"
+    with pytest.raises(ValueError, match=r"base must be one code \(d,\)"):
+        vaelib.latent_traversal(decoder, torch.zeros(2, 3), torch.linspace(-2, 2, 5))
+
+
+def tiny_binary_data(n=32):
+    torch.manual_seed(0)
+    return ImageData((torch.rand(n, 1, 28, 28) > 0.7).float(), torch.zeros(n, dtype=torch.long), "test")
+
+
+def test_an_objective_with_a_learned_prior_is_refused_unless_its_parameters_are_passed():
+    data, model = tiny_binary_data(), vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    prior = vaelib.MixturePrior(2, 3, generator=torch.Generator().manual_seed(0))
+    before = prior.loc.detach().clone()
+
+    def objective(m, x, prior=prior):
+        return vaelib.elbo(m.encoder, m.decoder, x, prior=prior)
+
+    with pytest.raises(ValueError, match=r"MixturePrior with 3 parameter tensor\(s\).*parameters=\[\*model"):
+        vaelib.fit(model, data, objective=objective, epochs=1, batch_size=16, progress=False)
+    assert torch.equal(prior.loc, before)
+    parameters = [*model.parameters(), *prior.parameters()]
+    vaelib.fit(model, data, objective=objective, parameters=parameters, epochs=1, batch_size=16, progress=False)
+    assert not torch.equal(prior.loc, before), "with parameters= the prior trains"
+    fixed = vaelib.MixturePrior(2, 3, generator=torch.Generator().manual_seed(1))
+    kept = fixed.loc.detach().clone()
+    vaelib.fit(
+        model,
+        data,
+        objective=lambda m, x: vaelib.elbo(m.encoder, m.decoder, x, prior=fixed),
+        parameters=model.parameters(),  # kept fixed on purpose: allowed
+        epochs=1,
+        batch_size=16,
+        progress=False,
+    )
+    assert torch.equal(fixed.loc, kept)
+
+
+def test_mixture_weights_that_do_not_sum_to_one_are_refused():
+    loc, scale, z = torch.zeros(3, 2), torch.ones(3, 2), torch.zeros(5, 2)
+    with pytest.raises(ValueError, match=r"sum to 1\.5, not 1, .*shift every log-density by 0\.4055"):
+        vaelib.mixture_log_prob(loc, scale, torch.full((3,), 0.5).log(), z)
+    with pytest.raises(ValueError, match=r"log_weights \(K,\)"):
+        vaelib.mixture_log_prob(loc, scale, torch.zeros(4), z)
+    good = vaelib.mixture_log_prob(loc, scale, torch.full((3,), 1 / 3).log(), z)
+    torch.testing.assert_close(good, vaelib.standard_normal_log_prob(z))
+
+
+def test_a_label_outside_the_classes_is_not_counted_as_the_last_class():
+    classifier = vaelib.MLPClassifier()
+    data = ImageData(torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, -1]), "test")
+    with pytest.raises(ValueError, match=r"labels from -1 to 2; a 10-class confusion matrix needs labels 0 to 9"):
+        vaelib.confusion_matrix(classifier, data)
+
+
+# ---------------------------------------------------------------- data, checkpoints and records
+
+
+def test_a_missing_data_folder_is_an_mnist_unavailable_error_as_promised(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_BOOK_DATA", str(tmp_path / "mistyped"))
+    with pytest.raises(vaelib.MNISTUnavailableError, match="does not exist") as info:
+        vaelib.load_mnist(train=False, device="cpu", allow_standin=False)
+    assert isinstance(info.value, FileNotFoundError)
+    assert not (tmp_path / "mistyped").exists(), "a mistyped folder is not created"
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(vaelib.MNISTUnavailableError, match="names a file"):
+        vaelib.load_mnist(train=False, root=tmp_path / "a_file", device="cpu", allow_standin=False)
+
+
+def test_an_archive_that_fails_its_checksum_is_named_not_blamed_on_the_network(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"not mnist"))
+    with pytest.raises(vaelib.MNISTFileError, match=r"t10k-images-idx3-ubyte\.gz fails its checksum.*not a network"):
+        vaelib.load_mnist(train=False, root=tmp_path, device="cpu", allow_standin=False)
+    assert (raw / "t10k-images-idx3-ubyte.gz").exists(), "nothing is deleted for the reader"
+
+
+def test_a_checkpoint_damaged_on_disk_is_refused_and_the_model_is_unchanged(tmp_path):
+    torch.manual_seed(0)
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    with torch.no_grad():
+        model.decoder.logits.bias.copy_(torch.arange(784, dtype=torch.float32) * 1e-3 + 0.123)
+    path = vaelib.save_checkpoint(model, tmp_path / "m.pt", epochs=1)
+    blob = bytearray(path.read_bytes())
+    marker = model.decoder.logits.bias.detach().numpy().tobytes()[400:416]
+    at = blob.find(marker)
+    assert at > 0, "the weights' bytes are stored as they are"
+    blob[at + 3] ^= 0x01  # one flipped bit in one weight
+    path.write_bytes(bytes(blob))
+    fresh = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    with pytest.raises(vaelib.CheckpointError, match="do not match the checksum.*model is unchanged"):
+        vaelib.load_checkpoint(fresh, path)
+    assert all(torch.equal(v, before[k]) for k, v in fresh.state_dict().items())
+    intact = vaelib.save_checkpoint(model, tmp_path / "ok.pt", epochs=1)
+    assert vaelib.load_checkpoint(fresh, intact) == {"epochs": 1}
+
+
+def a_record(**changes):
+    record = vaelib.new_record("06_evaluation", "full", "cpu", "MNIST", {"epochs": 1}, {"ll": -90.0})
+    record["run"] = {
+        "notebook": "x",
+        "commit": "abc",
+        "uncommitted_changes": False,
+        "wall_seconds": 1.0,
+        "command": "c",
+    }
+    for key, value in changes.items():
+        if key.startswith("run_"):
+            record["run"][key[4:]] = value
+        else:
+            record[key] = value
+    return record
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"results": {"table": [{"ll": math.nan}]}}, r"NaN or infinite numbers at results\.table\[0\]\.ll"),
+        ({"results": {"ll": math.inf}}, r"NaN or infinite numbers at results\.ll"),
+        ({"run": "made by hand"}, "run is a str, not an object"),
+        ({"run_wall_seconds": -5.0}, "wall_seconds is -5.0, not a time"),
+        ({"run_uncommitted_changes": "no"}, "uncommitted_changes is 'no', not a bool"),
+    ],
+    ids=["nan", "inf", "run-str", "negative-time", "flag-str"],
+)
+def test_a_record_with_nan_or_a_malformed_run_is_refused(changes, message):
+    with pytest.raises(vaelib.RecordError, match=message):
+        records.check_record(a_record(**changes))
+    assert records.check_record(a_record())["results"] == {"ll": -90.0}
