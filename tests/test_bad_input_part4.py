@@ -204,3 +204,58 @@ def test_a_record_with_nan_or_a_malformed_run_is_refused(changes, message):
     with pytest.raises(vaelib.RecordError, match=message):
         records.check_record(a_record(**changes))
     assert records.check_record(a_record())["results"] == {"ll": -90.0}
+
+
+# ---------------------------------------------------------------- priors, encoders, answers and paths
+
+
+def test_a_torch_distribution_prior_per_coordinate_or_of_another_size_is_refused():
+    from torch.distributions import Independent, Normal
+
+    torch.manual_seed(0)
+    model = vaelib.VAE.mlp(z_dim=3, hidden_dim=8)
+    x = (torch.rand(3, 1, 28, 28) > 0.5).float()  # a batch as large as z_dim: a broadcast would not fail
+    with pytest.raises(ValueError, match=r"returned \(3, 3\) for codes \(3, 3\).*Independent\(Normal"):
+        vaelib.elbo(model.encoder, model.decoder, x, prior=Normal(0.0, 1.0))
+    with pytest.raises(ValueError, match="prior is over codes of size 5 but the encoder's codes have 3"):
+        vaelib.log_importance_weights(model.encoder, model.decoder, x, 4, prior=vaelib.StandardNormalPrior(5))
+    with pytest.raises(TypeError, match="must have a log_prob"):
+        vaelib.prior_log_prob("normal", torch.zeros(2, 3))
+    wrapped = Independent(Normal(torch.zeros(3), 1.0), 1)
+    eps = torch.randn(3, 3)
+    ours = vaelib.elbo(model.encoder, model.decoder, x, prior=wrapped, eps=eps).elbo
+    reference = vaelib.elbo(model.encoder, model.decoder, x, analytic_kl=False, eps=eps).elbo
+    torch.testing.assert_close(ours, reference)
+
+
+def test_a_flow_encoder_is_refused_before_any_training_by_the_diagonal_elbo():
+    data = tiny_binary_data()
+    model = vaelib.VAE(vaelib.FlowEncoder(2, hidden_dim=8), vaelib.MLPDecoder(2, hidden_dim=8))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(TypeError, match="needs a diagonal Gaussian encoder.*FlowEncoder.*bounds.objective"):
+        vaelib.fit(model, data, data, epochs=1, batch_size=16, progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items()), "nothing was trained"
+    with pytest.raises(TypeError, match="evaluate .*needs a diagonal Gaussian encoder"):
+        vaelib.evaluate(model, data)
+    history = vaelib.fit(
+        model, data, data, objective=vaelib.bounds.objective(1), epochs=1, batch_size=16, progress=False
+    )
+    assert len(history.test_elbo) == 1 and math.isfinite(history.test_elbo[0])
+
+
+@pytest.mark.parametrize("answer", [1 + 0j, torch.tensor([2.0 + 1j]), [1j]], ids=["complex", "tensor", "list"])
+def test_a_complex_answer_is_not_called_correct_and_the_check_does_not_raise(answer, capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the cast that drops an imaginary part warns: it must not happen
+        assert vaelib.check_answer(answer, torch.tensor([2.0]) if isinstance(answer, torch.Tensor) else 1.0) is False
+    assert "not a number or a tensor of numbers" in capsys.readouterr().out
+
+
+def test_checkpoint_paths_with_a_tilde_mean_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    path = vaelib.save_checkpoint(model, "~/models/m.pt")
+    assert path == tmp_path / "models" / "m.pt" and path.is_file()
+    assert vaelib.load_checkpoint(model, "~/models/m.pt") == {}

@@ -71,6 +71,7 @@ from .losses import (
     iwae_bound,
     log_importance_weights,
     log_mean_exp,
+    prior_log_prob,
     reparameterize,
 )
 from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -160,6 +161,7 @@ _CORE = [
     "paired_difference",
     "pairwise_normal_log_prob",
     "pick_device",
+    "prior_log_prob",
     "prior_norm_interval",
     "progress_bar",
     "quantize",

@@ -146,6 +146,29 @@ class ELBOTerms:
 LogLikelihood = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+def prior_log_prob(prior, z: torch.Tensor) -> torch.Tensor:
+    """``prior.log_prob(z)``, checked: one log-density per code, shape ``z.shape[:-1]``, for codes of its size.
+
+    A ``torch.distributions`` prior over vectors without ``.to_event(1)`` gives one value per coordinate,
+    which would broadcast into a wrong KL; a prior of another size would fail deep inside. Both are
+    refused here with what to write instead. Used in chapter 9 through elbo and estimate_log_likelihood.
+    """
+    if not callable(getattr(prior, "log_prob", None)):
+        raise TypeError(f"prior must have a log_prob(z) method (e.g. vaelib.MixturePrior), got {type(prior).__name__}.")
+    size = getattr(prior, "z_dim", None)
+    if size is not None and size != z.shape[-1]:
+        raise ValueError(f"the prior is over codes of size {size} but the encoder's codes have {z.shape[-1]}.")
+    value = prior.log_prob(z)
+    if not isinstance(value, torch.Tensor) or value.shape != z.shape[:-1]:
+        got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(
+            f"prior.log_prob returned {got} for codes {tuple(z.shape)}; a prior gives one log-density per code, "
+            f"{tuple(z.shape[:-1])}. For a torch.distributions prior over vectors wrap it, e.g. "
+            f"Independent(Normal(torch.zeros({z.shape[-1]}), 1.), 1), or use vaelib.StandardNormalPrior({z.shape[-1]})."
+        )
+    return value
+
+
 def elbo(
     encoder: torch.nn.Module,
     decoder: torch.nn.Module,
@@ -178,8 +201,6 @@ def elbo(
     analytic_kl = prior is None if analytic_kl is None else checks.flag(analytic_kl, "analytic_kl")
     if analytic_kl and prior is not None:
         raise ValueError("a prior other than N(0, I) has no closed-form KL here: leave analytic_kl unset with prior=.")
-    if prior is not None and not callable(getattr(prior, "log_prob", None)):
-        raise TypeError(f"prior must have a log_prob(z) method (e.g. vaelib.MixturePrior), got {type(prior).__name__}.")
     if not callable(log_likelihood):
         raise TypeError(f"log_likelihood must be a function (logits, x) -> (B,), got {type(log_likelihood).__name__}.")
     loc, scale = encoder(x)  # (B, z), (B, z)
@@ -188,7 +209,7 @@ def elbo(
     if analytic_kl:
         kl = gaussian_kl_to_standard(loc, scale, validate=False)
     else:
-        log_prior = standard_normal_log_prob(z) if prior is None else prior.log_prob(z)
+        log_prior = standard_normal_log_prob(z) if prior is None else prior_log_prob(prior, z)
         kl = diagonal_normal_log_prob(loc, scale, z, validate=False) - log_prior
     return ELBOTerms(reconstruction, kl, reconstruction - beta * kl)
 
@@ -225,7 +246,7 @@ def log_importance_weights(
     """
     k = checks.whole_number(k, "k (importance samples)", minimum=1)
     chunk_size = checks.whole_number(chunk_size, "chunk_size", minimum=1)
-    log_prior = standard_normal_log_prob if prior is None else prior.log_prob
+    log_prior = standard_normal_log_prob if prior is None else lambda z: prior_log_prob(prior, z)
     if params is None and not hasattr(encoder, "rsample"):
         loc, scale = encoder(x)  # (B, z): a diagonal encoder, drawn from its own (loc, scale)
         check_generator(generator, loc.device)

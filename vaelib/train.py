@@ -102,6 +102,16 @@ def _check_vae(model, name: str = "model") -> None:
     checks.module(model, name, ("encoder", "decoder"))
 
 
+def _check_diagonal(model, what: str) -> None:
+    """The closed-form ELBO reads the encoder's (loc, scale): refuse a richer encoder before any work is done."""
+    if hasattr(model.encoder, "rsample"):
+        raise TypeError(
+            f"{what} needs a diagonal Gaussian encoder (loc, scale), but this model's is a "
+            f"{type(model.encoder).__name__}. Train it with fit(..., objective=vaelib.bounds.objective(1)) and score "
+            "it with vaelib.score_bounds or vaelib.estimate_log_likelihood, which take any encoder."
+        )
+
+
 def _check_log_likelihood(log_likelihood) -> None:
     if not callable(log_likelihood):
         raise TypeError(
@@ -155,6 +165,7 @@ def evaluate(
     Taught in chapter 2; used in chapters 5, 6.
     """
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
+    _check_diagonal(model, "evaluate (one-sample ELBO with the closed-form KL)")
     log_likelihood = _unvalidated(log_likelihood)
 
     def per_example(x):
@@ -360,6 +371,8 @@ def fit(
         raise ValueError("pass either parameters or optimizer, not both: build the optimizer from the parameters.")
     if objective is not None and parameters is None and optimizer is None:
         _check_objective_trains_its_modules(objective, model)
+    if objective is None:
+        _check_diagonal(model, "fit's default objective (the ELBO with the closed-form KL)")
     if objective is not None and (beta != 1.0 or kl_warmup_epochs > 0):
         raise ValueError("beta and kl_warmup_epochs weight the ELBO's KL term; with objective= there is none to weight")
     if optimizer is not None:

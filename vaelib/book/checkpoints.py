@@ -91,7 +91,7 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, **metadata) -> Pat
         raise TypeError(f"path must be a str or Path, got {type(path).__name__}.")
     for key, value in metadata.items():
         _check_plain(value, repr(key))
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; give the checkpoint a file name, e.g. {path / 'model.pt'}.")
     try:
@@ -131,7 +131,7 @@ def load_checkpoint(model: torch.nn.Module, path: str | Path, map_location="cpu"
     _check_model(model, "load")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or Path, got {type(path).__name__}.")
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a checkpoint; pass the checkpoint file's path.")
     if not path.exists():

@@ -13,9 +13,11 @@ import torch
 def _as_numbers(value) -> torch.Tensor | None:
     """``value`` as a float64 CPU tensor, or None when it is not numbers (strings, objects, complex ...)."""
     try:
-        if isinstance(value, torch.Tensor):
-            value = value.detach()  # answers that still carry autograd history, or live on a GPU
-        return torch.as_tensor(value, dtype=torch.float64).cpu()
+        # answers that still carry autograd history, or live on a GPU, are read as plain numbers
+        tensor = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+        if tensor.is_complex():  # casting would drop the imaginary part and call 1 + 2j "1"
+            return None
+        return tensor.to(device="cpu", dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError, OverflowError):
         return None
 
