@@ -260,3 +260,13 @@ def test_evaluate_svi_is_the_trace_elbo_per_image_and_keeps_the_mode(small):
     data = vaelib.ImageData(x, test.labels, test.source)
     assert abs(vaelib.evaluate_svi(vae, data, binarize=False) - reference) < 1e-6
     assert vae.training, "evaluate_svi restores the mode it found"
+
+
+def test_the_history_counts_the_steps_every_loop_takes():
+    """Counted work, not seconds: fit makes ceil(N / batch) steps an epoch, fit_classifier exactly `steps`."""
+    torch.manual_seed(0)
+    data = vaelib.ImageData((torch.rand(50, 1, 28, 28) > 0.5).float(), torch.arange(50) % 10, "test")
+    history = vaelib.fit(vaelib.VAE.mlp(z_dim=2, hidden_dim=8), data, epochs=2, batch_size=16, progress=False)
+    assert history.steps == 2 * 4
+    baseline = vaelib.fit_classifier(vaelib.MLPClassifier(hidden_dim=8), data, steps=7, batch_size=16)
+    assert baseline.steps == 7

@@ -62,6 +62,7 @@ class History:
     train_elbo: list[float] = field(default_factory=list)  # mean over the epoch's mini-batches
     test_elbo: list[float] = field(default_factory=list)  # on the test split after the epoch
     seconds: list[float] = field(default_factory=list)  # wall time of the epoch's training steps
+    steps: int = 0  # optimizer steps taken (counted work: one update of every trained parameter each)
 
     @property
     def epochs(self) -> list[int]:
@@ -164,6 +165,7 @@ def run_epochs(
                 recorded = recorded.detach() if isinstance(recorded, torch.Tensor) else recorded
                 total = recorded if total is None else total + recorded  # stays on the device: no host sync
                 count += n
+            history.steps += 1
         history.seconds.append(time.perf_counter() - start)
         if total is not None:
             history.train_elbo.append(float(total) / count)
