@@ -259,3 +259,48 @@ def test_checkpoint_paths_with_a_tilde_mean_the_home_folder(tmp_path, monkeypatc
     path = vaelib.save_checkpoint(model, "~/models/m.pt")
     assert path == tmp_path / "models" / "m.pt" and path.is_file()
     assert vaelib.load_checkpoint(model, "~/models/m.pt") == {}
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: vaelib.MixturePrior(2, 0), ValueError, "n_components must be at least 1"),
+        (lambda: vaelib.MixturePrior(2, 3.0), TypeError, "write n_components=3"),
+        (lambda: vaelib.StandardNormalPrior(0), ValueError, "z_dim must be at least 1"),
+        (lambda: vaelib.VampPrior(vaelib.VAE.mlp(z_dim=2, hidden_dim=4).encoder, 0), ValueError, "n_pseudo must be"),
+    ],
+    ids=["no-components", "float-components", "z-dim-0", "no-pseudo-inputs"],
+)
+def test_priors_refuse_counts_that_are_zero_or_floats(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_a_last_batch_of_one_image_is_refused_before_a_batch_norm_model_trains():
+    torch.manual_seed(0)
+    data = tiny_binary_data(33)
+    model = vaelib.VAE.conv(z_dim=2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="last batch of one image.*batch_size=17"):
+        vaelib.fit(model, data, epochs=1, batch_size=16, progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    vaelib.fit(vaelib.VAE.mlp(z_dim=2, hidden_dim=8), data, epochs=1, batch_size=16, progress=False)  # no batch norm
+
+
+def test_a_scorer_that_raises_gives_the_model_back_its_mode():
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    model.train()
+
+    def broken(z):
+        raise RuntimeError("the decoder broke")
+
+    model.decoder.forward = broken
+    with pytest.raises(RuntimeError, match="the decoder broke"):
+        vaelib.evaluate(model, tiny_binary_data())
+    assert model.training and model.decoder.training
+
+
+def test_a_mistyped_fashion_mnist_folder_is_not_created(tmp_path):
+    with pytest.raises(vaelib.DataUnavailableError, match="is not a folder"):
+        vaelib.load_fashion_mnist(root=tmp_path / "mistyped", device="cpu")
+    assert not (tmp_path / "mistyped").exists()

@@ -78,6 +78,10 @@ def load_fashion_mnist(
     train = _split_flag(train)
     from torchvision.datasets import FashionMNIST
 
+    if root is not None and not Path(root).expanduser().is_dir():
+        raise DataUnavailableError(
+            f"root={str(root)!r} is not a folder; fix the path, or create it (mkdir -p {root}) to download into it."
+        )
     root = Path(root).expanduser() if root is not None else data_root()
     log = io.StringIO()  # torchvision prints every mirror it tries
     timeout = socket.getdefaulttimeout()

@@ -102,6 +102,18 @@ def _check_vae(model, name: str = "model") -> None:
     checks.module(model, name, ("encoder", "decoder"))
 
 
+def _check_last_batch(model: torch.nn.Module, train: ImageData, batch_size: int) -> None:
+    """Batch norm cannot train on a batch of one image: say so before the first epoch, not at its last step."""
+    norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.SyncBatchNorm)
+    has_batch_norm = any(isinstance(m, norms) for m in model.modules())
+    if has_batch_norm and len(train) > 1 and len(train) % batch_size == 1:
+        raise ValueError(
+            f"{len(train)} training images in batches of {batch_size} leave a last batch of one image, on which "
+            f"the model's batch norm cannot train. Use batch_size={batch_size + 1} (or one that leaves more), or "
+            f"train.subset({len(train) - 1})."
+        )
+
+
 def _check_diagonal(model, what: str) -> None:
     """The closed-form ELBO reads the encoder's (loc, scale): refuse a richer encoder before any work is done."""
     if hasattr(model.encoder, "rsample"):
@@ -373,6 +385,7 @@ def fit(
         _check_objective_trains_its_modules(objective, model)
     if objective is None:
         _check_diagonal(model, "fit's default objective (the ELBO with the closed-form KL)")
+    _check_last_batch(model, train, batch_size)
     if objective is not None and (beta != 1.0 or kl_warmup_epochs > 0):
         raise ValueError("beta and kl_warmup_epochs weight the ELBO's KL term; with objective= there is none to weight")
     if optimizer is not None:

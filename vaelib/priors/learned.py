@@ -27,6 +27,7 @@ import math
 import torch
 import torch.nn as nn
 
+from .. import checks
 from ..data import IMAGE_SHAPE
 from ..gaussians import mixture_log_prob, standard_normal_log_prob
 from ..settings import check_generator
@@ -37,7 +38,7 @@ class StandardNormalPrior(nn.Module):
 
     def __init__(self, z_dim: int):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim = checks.whole_number(z_dim, "z_dim")
         self.register_buffer("_anchor", torch.zeros(()), persistent=False)  # carries the device
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
@@ -57,9 +58,8 @@ class MixturePrior(nn.Module):
 
     def __init__(self, z_dim: int, n_components: int, generator: torch.Generator | None = None):
         super().__init__()
-        if n_components < 1:
-            raise ValueError(f"a mixture needs at least one component, got n_components={n_components}")
-        self.z_dim = z_dim
+        n_components = checks.whole_number(n_components, "n_components")
+        self.z_dim = checks.whole_number(z_dim, "z_dim")
         self.loc = nn.Parameter(torch.randn(n_components, z_dim, generator=generator))  # (K, d)
         self.log_scale = nn.Parameter(torch.zeros(n_components, z_dim))  # (K, d)
         self.logits = nn.Parameter(torch.zeros(n_components))  # (K,): mixture weights before softmax
@@ -87,8 +87,11 @@ class VampPrior(nn.Module):
 
     def __init__(self, encoder: nn.Module, n_pseudo: int, init: torch.Tensor | None = None, generator=None):
         super().__init__()
+        checks.module(encoder, "encoder")
+        n_pseudo = checks.whole_number(n_pseudo, "n_pseudo")
         if init is None:
             init = 0.5 + 0.05 * torch.randn(n_pseudo, *IMAGE_SHAPE, generator=generator)
+        checks.tensor(init, "init", floating=True)
         if init.shape != (n_pseudo, *IMAGE_SHAPE):
             raise ValueError(f"init must have shape ({n_pseudo}, 1, 28, 28), got {tuple(init.shape)}")
         self.encoder, self.z_dim = encoder, encoder.z_dim
