@@ -200,7 +200,8 @@ def checkpoint_path(name: str, mode: str, root: str | Path | None = None) -> Pat
         raw = os.environ.get(CHECKPOINTS_ENV, "")
         if raw != raw.strip():
             raise ValueError(
-                f"{CHECKPOINTS_ENV}={raw!r} has spaces around the path; remove them, e.g. {CHECKPOINTS_ENV}={raw.strip()}"
+                f"{CHECKPOINTS_ENV}={raw!r} has spaces around the path; remove them, "
+                f"e.g. {CHECKPOINTS_ENV}={raw.strip()}"
             )
         root = Path(raw).expanduser() if raw else CHECKPOINT_DIR
     return Path(root) / f"{name}_{mode}.pt"
