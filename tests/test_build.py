@@ -19,7 +19,7 @@ from jupyter_cache import get_cache
 import vaelib
 from tools import chapters
 
-from .conftest import SMOKE_CACHE, SMOKE_REPORTS
+from .conftest import SMOKE_CACHE, SMOKE_CHECKPOINTS, SMOKE_REPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapters.toc_chapters()
@@ -145,6 +145,29 @@ def test_every_chapter_in_the_toc_is_executed_by_the_smoke_build(smoke_book):
     assert not missing, f"the smoke build executed no run of {missing}"
     failed = [p for p in listed if execution_failure(ROOT / p)]
     assert not failed, f"these chapters fail in the smoke build: {failed} (see test_chapter_executes)"
+
+
+def test_chapter_5_loads_chapter_3s_models_from_the_builds_own_folder(smoke_book):
+    """The smoke build keeps the shared checkpoints in its folder (VAE_BOOK_CHECKPOINTS), not chapters/checkpoints/,
+    where another run of the chapters (the Colab pass, a reader's build) could be writing at the same time."""
+    _, html = smoke_book
+    outputs = (html / "chapters" / "05_latent_space.html").read_text()
+    for name in vaelib.SHARED_MODELS:
+        path = SMOKE_CHECKPOINTS / f"{name}_smoke.pt"
+        assert path.is_file(), f"chapter 3 did not save {name} into the build's folder"
+        assert f"{name}: loaded {path}" in outputs, f"chapter 5 did not load {path}"
+
+
+def test_checkpoint_folder_follows_its_setting(monkeypatch, tmp_path):
+    monkeypatch.delenv("VAE_BOOK_CHECKPOINTS", raising=False)
+    assert vaelib.checkpoint_path("mlp_z2", "smoke") == Path("checkpoints") / "mlp_z2_smoke.pt"
+    monkeypatch.setenv("VAE_BOOK_CHECKPOINTS", str(tmp_path))
+    assert vaelib.checkpoint_path("mlp_z2", "smoke") == tmp_path / "mlp_z2_smoke.pt"
+    assert vaelib.checkpoint_path("mlp_z2", "smoke", root="elsewhere") == Path("elsewhere") / "mlp_z2_smoke.pt"
+    assert "VAE_BOOK_CHECKPOINTS" in vaelib.ENVIRONMENT, "the build must run the chapters again when it changes"
+    monkeypatch.setenv("VAE_BOOK_CHECKPOINTS", f" {tmp_path}")
+    with pytest.raises(ValueError, match="has spaces around the path"):
+        vaelib.checkpoint_path("mlp_z2", "smoke")
 
 
 def test_book_builds_without_warnings(smoke_book):

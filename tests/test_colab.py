@@ -27,6 +27,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+import vaelib
 from tools import chapters
 
 from . import colab
@@ -167,6 +168,7 @@ def test_chapter_runs_on_colab_after_its_first_cell(path, colab_site, colab_runt
     assert first.source.count(requirement) == 1, f"{path.name}: the first cell does not install vaelib"
     first.source = first.source.replace(f"git+{url}", colab.pip_url(snapshot))
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    shared = [name for name in vaelib.SHARED_MODELS if (content / "checkpoints" / f"{name}_smoke.pt").exists()]
     try:
         execute_in(runtime, nb, content, monkeypatch, data=SHARED_MNIST if REAL_MNIST else None)
     except CellExecutionError as error:
@@ -186,6 +188,10 @@ def test_chapter_runs_on_colab_after_its_first_cell(path, colab_site, colab_runt
     assert installed["pyro-ppl"] == locked["pyro-ppl"], "the Colab cell's pip ignored requirements.lock"
     again = colab.reinstalled(runtime, versions)
     assert not again, f"{path.name}: the Colab cell reinstalls what Colab already has: {again}"
+    if path.stem == "05_latent_space":  # in the runtime's own content/checkpoints/, where chapter 3 ran before
+        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        for name in shared:
+            assert f"{name}: loaded checkpoints/{name}_smoke.pt" in text, f"chapter 5 did not load {name}"
 
 
 @pytest.mark.xdist_group("colab")
