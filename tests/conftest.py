@@ -1,9 +1,12 @@
 """Shared fixtures: small offline data, a writer of tiny, valid MNIST IDX files, the smoke build of the book."""
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,37 @@ def tiny_mnist(tmp_path):
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
         arrays[prefix] = (images, labels)
     return tmp_path, arrays
+
+
+def build_book(
+    book: Path, *, strict: bool = False, config: Path | None = None, output: Path | None = None
+) -> tuple[int, str]:
+    """Build the tiny book in ``book`` as `jupyter-book build BOOK [--config CONFIG] [--path-output OUTPUT]`
+    does, but in this process (sparing each build an interpreter start and the import of Sphinx and the
+    extensions): (status, everything the build printed). ``strict``: -W --keep-going. The html goes to
+    OUTPUT/_build/html (OUTPUT defaults to ``book``). The kernels that execute the notebooks inherit this
+    process's environment (set variables with monkeypatch).
+    """
+    from jupyter_book.sphinx import build_sphinx
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), warnings.catch_warnings():
+        warnings.simplefilter("default")  # as in a `jupyter-book build` process: libraries' warnings are printed
+        warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: printed.write(
+            warnings.formatwarning(message, category, filename, lineno, line)
+        )
+        status = build_sphinx(
+            book,
+            (output or book) / "_build" / "html",
+            noconfig=True,
+            path_config=config or book / "_config.yml",
+            confoverrides={"external_toc_path": (book / "_toc.yml").as_posix(), "latex_individualpages": False},
+            warningiserror=strict,
+            keep_going=strict,
+        )
+    if not isinstance(status, int):  # build_sphinx returns the exception that stopped the build
+        return 1, printed.getvalue() + repr(status)
+    return status, printed.getvalue()
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,15 +1,11 @@
 """The book's small Sphinx extensions in _ext/, tested on their own and in tiny books.
 
-The tiny books are built in this process (``jupyter_book.sphinx.build_sphinx``, what `jupyter-book
-build` calls), which spares each build an interpreter start and the import of Sphinx and its extensions.
+The tiny books are built in this process (``build_book`` in tests/conftest.py).
 """
 
-import contextlib
-import io
 import re
 import shutil
 import sys
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -17,40 +13,14 @@ import pytest
 
 from tools import chapters
 
+from .conftest import build_book
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
 
 from colab_ref import COMMIT_ENV, build_commit, pin_install  # noqa: E402
 from progress_bars import collapse_progress_lines  # noqa: E402
 
 EXT = Path(__file__).resolve().parents[1] / "_ext"
-
-
-def build_book(book: Path, *, strict: bool = False) -> tuple[int, str]:
-    """Build ``book`` (its _config.yml and _toc.yml) into book/_build/html as `jupyter-book build` does.
-
-    Returns (status, everything the build printed); ``strict``: -W --keep-going. The kernels that
-    execute the notebooks inherit this process's environment (set variables with monkeypatch).
-    """
-    from jupyter_book.sphinx import build_sphinx
-
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), warnings.catch_warnings():
-        warnings.simplefilter("default")  # as in a `jupyter-book build` process: libraries' warnings are printed
-        warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: printed.write(
-            warnings.formatwarning(message, category, filename, lineno, line)
-        )
-        status = build_sphinx(
-            book,
-            book / "_build" / "html",
-            noconfig=True,
-            path_config=book / "_config.yml",
-            confoverrides={"external_toc_path": (book / "_toc.yml").as_posix(), "latex_individualpages": False},
-            warningiserror=strict,
-            keep_going=strict,
-        )
-    if not isinstance(status, int):  # build_sphinx returns the exception that stopped the build
-        return 1, printed.getvalue() + repr(status)
-    return status, printed.getvalue()
 
 
 def test_progress_bar_lines_collapse_to_the_last_state():
