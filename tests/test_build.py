@@ -1,16 +1,25 @@
 """The smoke build of the whole book: strict, every page complete, no tracebacks, no library noise.
 
 The build itself is the session fixture ``smoke_book`` (tests/conftest.py), shared with the browser test.
+It is the test suite's one stand-in execution of every chapter (nbval stays for local work:
+``pytest --nbval-lax chapters/03_pyro_vae.ipynb``): the build fails on any cell error
+(``allow_errors: false``) and on any warning (``-W``), and ``test_chapter_executes`` names the
+chapter that failed, with its traceback, from the build's execution record.
 """
 
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
+import yaml
 from bs4 import BeautifulSoup
+from jupyter_cache import get_cache
 
 import vaelib
 from tools import chapters
+
+from .conftest import SMOKE_CACHE, SMOKE_CHECKPOINTS, SMOKE_REPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapters.toc_chapters()
@@ -87,6 +96,78 @@ def test_stderr_is_checked_for_noise_but_the_stand_in_notice_may_show():
     assert without_stand_in_notice(notice) == ""
     noise = "/venv/lib/python3.11/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found.\n  from x import y\n"
     assert without_stand_in_notice(notice + noise) == noise.strip()
+
+
+def execution_failure(path: Path) -> str | None:
+    """Why the smoke build did not execute ``path`` to the end (its traceback), or None when it did.
+
+    myst-nb keeps each executed notebook in the build's jupyter-cache: a notebook that ran without error
+    has a cache record matching its code cells; one that failed has its traceback on its project record
+    and in ``reports/<docname>.err.log``.
+    """
+    report = SMOKE_REPORTS.joinpath(*path.relative_to(ROOT).with_suffix(".err.log").parts)
+    if report.exists():
+        return report.read_text()
+    cache = get_cache(str(SMOKE_CACHE))
+    try:
+        record = cache.get_project_record(str(path))
+    except KeyError:
+        return f"the smoke build never executed {path.name} (no record in {SMOKE_CACHE})"
+    if record.traceback:
+        return record.traceback
+    try:
+        cache.match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return f"the smoke build executed {path.name} but cached no successful run of its current code cells"
+    return None
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_executes(smoke_book, path):
+    """Every cell of the chapter runs in smoke mode, in the strict build (no error, no warning)."""
+    failure = execution_failure(path)
+    assert failure is None, f"{path.name} fails in the smoke build:\n{failure[-6000:]}"
+
+
+def test_every_chapter_in_the_toc_is_executed_by_the_smoke_build(smoke_book):
+    """The notebooks in chapters/ are exactly those in _toc.yml, and the build executes every one of them.
+
+    The build executes what the toc lists (``only_build_toc_files``), with execution on; its cache then
+    holds one record per executed notebook: no chapter can be left out of every test.
+    """
+    notebooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "chapters").glob("*.ipynb"))
+    listed = sorted(p.relative_to(ROOT).as_posix() for p in CHAPTERS)
+    assert listed == notebooks, "every notebook in chapters/ must be listed in _toc.yml, and only those"
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["only_build_toc_files"] and config["execute"]["execute_notebooks"] in ("cache", "force", "auto")
+    executed = {Path(record.uri).resolve() for record in get_cache(str(SMOKE_CACHE)).list_project_records()}
+    missing = [p for p in listed if (ROOT / p).resolve() not in executed]
+    assert not missing, f"the smoke build executed no run of {missing}"
+    failed = [p for p in listed if execution_failure(ROOT / p)]
+    assert not failed, f"these chapters fail in the smoke build: {failed} (see test_chapter_executes)"
+
+
+def test_chapter_5_loads_chapter_3s_models_from_the_builds_own_folder(smoke_book):
+    """The smoke build keeps the shared checkpoints in its folder (VAE_BOOK_CHECKPOINTS), not chapters/checkpoints/,
+    where another run of the chapters (the Colab pass, a reader's build) could be writing at the same time."""
+    _, html = smoke_book
+    outputs = (html / "chapters" / "05_latent_space.html").read_text()
+    for name in vaelib.SHARED_MODELS:
+        path = SMOKE_CHECKPOINTS / f"{name}_smoke.pt"
+        assert path.is_file(), f"chapter 3 did not save {name} into the build's folder"
+        assert f"{name}: loaded {path}" in outputs, f"chapter 5 did not load {path}"
+
+
+def test_checkpoint_folder_follows_its_setting(monkeypatch, tmp_path):
+    monkeypatch.delenv("VAE_BOOK_CHECKPOINTS", raising=False)
+    assert vaelib.checkpoint_path("mlp_z2", "smoke") == Path("checkpoints") / "mlp_z2_smoke.pt"
+    monkeypatch.setenv("VAE_BOOK_CHECKPOINTS", str(tmp_path))
+    assert vaelib.checkpoint_path("mlp_z2", "smoke") == tmp_path / "mlp_z2_smoke.pt"
+    assert vaelib.checkpoint_path("mlp_z2", "smoke", root="elsewhere") == Path("elsewhere") / "mlp_z2_smoke.pt"
+    assert "VAE_BOOK_CHECKPOINTS" in vaelib.ENVIRONMENT, "the build must run the chapters again when it changes"
+    monkeypatch.setenv("VAE_BOOK_CHECKPOINTS", f" {tmp_path}")
+    with pytest.raises(ValueError, match="has spaces around the path"):
+        vaelib.checkpoint_path("mlp_z2", "smoke")
 
 
 def test_book_builds_without_warnings(smoke_book):

@@ -20,8 +20,6 @@ import inspect
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import textwrap
 import time
@@ -37,6 +35,7 @@ from vaelib.book import export
 from vaelib.plots import normal_quantile_grid
 
 from . import browser
+from .conftest import build_book
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
@@ -242,18 +241,17 @@ def write_tiny_book(folder: Path) -> None:
         (folder / f"{name}.yml").write_text(json.dumps(config))  # JSON is YAML
 
 
-def build_tiny_book(folder: Path, name: str) -> tuple[subprocess.CompletedProcess, Path]:
-    """Build the book in ``folder`` with configuration ``name``; returns the build's result and html folder."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.pop("MPLBACKEND", None)
-    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
-    command = [jupyter_book, "build", str(folder), "--config", str(folder / f"{name}.yml")]
-    command += ["--path-output", str(folder / name), "-W", "--keep-going"]  # a warning fails the build
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+def build_tiny_book(folder: Path, name: str) -> tuple[str, Path]:
+    """Build the book in ``folder`` with configuration ``name`` (in this process, strict: a warning fails the
+    build); returns what the build printed and its html folder."""
+    with pytest.MonkeyPatch.context() as env:  # the notebook's kernel inherits this process's environment
+        env.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+        env.delenv("MPLBACKEND", raising=False)
+        start = time.perf_counter()
+        status, printed = build_book(folder, strict=True, config=folder / f"{name}.yml", output=folder / name)
     print(f"tiny book built {name} in {time.perf_counter() - start:.0f} s")
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
-    return result, folder / name / "_build" / "html"
+    assert status == 0, printed[-6000:]
+    return printed, folder / name / "_build" / "html"
 
 
 @pytest.fixture(scope="module")
@@ -529,13 +527,11 @@ def test_without_javascript_or_served_as_a_file_the_note_explains(chromium_ready
 
 def test_book_builds_without_onnxruntime_web_and_says_why(tiny_book_source):
     """A reader who skipped npm: the build succeeds, and the page keeps the static figure and a note."""
-    result, html = build_tiny_book(tiny_book_source, "without_runtime")
-    assert "lacks ort.wasm.bundle.min.mjs" in result.stdout + result.stderr, "the build says what is missing"
+    printed, html = build_tiny_book(tiny_book_source, "without_runtime")
+    assert "lacks ort.wasm.bundle.min.mjs" in printed, "the build says what is missing"
     page = (html / "maps.html").read_text()
     assert 'data-runtime=""' in page and not (html / "_static" / latent_maps.RUNTIME_DIR).exists()
-    assert (
-        "Using cached notebook" in result.stdout + result.stderr or not (RUNTIME / "ort.wasm.bundle.min.mjs").exists()
-    )
+    assert "Using cached notebook" in printed or not (RUNTIME / "ort.wasm.bundle.min.mjs").exists()
     for map_id in latent_maps.PLACEHOLDER.findall(page):  # outputs from the execution cache bring their maps
         assert (html / "_static" / latent_maps.MAPS_DIR / f"{map_id}.onnx").is_file()
     missing = browser.missing_requirements()

@@ -1,6 +1,6 @@
 """Chapter notebooks: where they are, their Colab cell, student copies and nbgrader sources.
 
-    python -m tools.chapters sync-colab        # every chapter's Colab cell from _config.yml; GPU runtime
+    python -m tools.chapters sync-colab        # every chapter's Colab cell (_config.yml, COLAB_REF); GPU runtime
     python -m tools.chapters student-copies student/   # copies with solution cells removed
     python -m tools.chapters nbgrader-source source/   # nbgrader source notebooks, one assignment each
     python -m tools.chapters localize-citations  # per-page citation keys (no duplicate citations)
@@ -30,13 +30,20 @@ COLAB_TAGS = [COLAB_TAG, "remove-cell"]
 # Notebook metadata that makes Colab open a chapter on a GPU runtime (T4, the free one).
 COLAB_NOTEBOOK_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
+# Which vaelib the Colab cell installs. A stored notebook cannot name its own commit, so it names this
+# branch, which the Pages workflow (.github/workflows/book.yml) moves to each commit it publishes: the
+# launch button opens the notebook at that commit (_ext/colab_ref.py), whose cell then installs the
+# library of that same commit. The notebooks the book serves for download are pinned to the commit
+# itself at build time (_ext/colab_ref.py), so they keep installing it after later deployments.
+COLAB_REF = "published"
+
 COLAB_TEMPLATE = """\
 # Runs only on Google Colab: installs what Colab lacks (Pyro and this book's vaelib).
 # For fast training pick a GPU: Runtime > Change runtime type. Elsewhere this cell does nothing.
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q pyro-ppl "vaelib @ git+{url}@{branch}\""""
+    %pip install -q pyro-ppl "vaelib @ git+{url}@{ref}\""""
 
 
 def repository() -> tuple[str, str]:
@@ -45,9 +52,11 @@ def repository() -> tuple[str, str]:
     return config["repository"]["url"], config["repository"].get("branch", "main")
 
 
-def colab_cell_source() -> str:
-    url, branch = repository()
-    return COLAB_TEMPLATE.format(url=url, branch=branch)
+def colab_cell_source(ref: str = COLAB_REF) -> str:
+    """The Colab cell, installing vaelib from ``ref`` of the repository (:data:`COLAB_REF` in the stored
+    notebooks; the build's commit in the notebooks the book serves)."""
+    url, _ = repository()
+    return COLAB_TEMPLATE.format(url=url, ref=ref)
 
 
 def toc_chapters() -> list[Path]:

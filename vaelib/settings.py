@@ -9,6 +9,8 @@ notebook from a full training run into a seconds-long smoke test:
 * ``VAE_BOOK_DATA=/path`` -> where MNIST lives or is downloaded to.
 * ``VAE_BOOK_BUDGET=cpu|full`` -> the budget of a real (non-smoke) run, read by
   :func:`vaelib.book.budgets.budget` (the book's machinery), named here with the others.
+* ``VAE_BOOK_CHECKPOINTS=/path`` -> the folder of the models chapter 3 saves for chapter 5
+  (default ``checkpoints/`` beside the notebook), so that two runs of the book at once keep apart.
 
 Nothing here runs at import time; each function reads the environment when called.
 """
@@ -28,9 +30,10 @@ SMOKE_ENV = "VAE_BOOK_SMOKE"
 DATA_ROOT_ENV = "VAE_BOOK_DATA"
 BUDGET_ENV = "VAE_BOOK_BUDGET"
 CI_ENV = "CI"  # set by CI services; turns smoke mode on when VAE_BOOK_SMOKE is unset
+CHECKPOINTS_ENV = "VAE_BOOK_CHECKPOINTS"  # where chapter 3 saves the models chapter 5 loads (vaelib.checkpoint_path)
 # Every environment variable vaelib reads: _config.yml's execution_environment must name the same ones,
 # so that the build runs the chapters again when one of them changes (tests/test_settings.py checks it).
-ENVIRONMENT = (SMOKE_ENV, BUDGET_ENV, DATA_ROOT_ENV, CI_ENV)
+ENVIRONMENT = (SMOKE_ENV, BUDGET_ENV, DATA_ROOT_ENV, CI_ENV, CHECKPOINTS_ENV)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 

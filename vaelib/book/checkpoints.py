@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 import torch
 
+from ..settings import CHECKPOINTS_ENV
 from .budgets import MODES
 
 
@@ -201,8 +202,12 @@ SHARED_MODELS = MappingProxyType(
 CHECKPOINT_DIR = Path("checkpoints")  # relative to the notebook's folder (chapters/checkpoints/, git-ignored)
 
 
-def checkpoint_path(name: str, mode: str, root: str | Path = CHECKPOINT_DIR) -> Path:
+def checkpoint_path(name: str, mode: str, root: str | Path | None = None) -> Path:
     """Where the shared model ``name`` trained in budget ``mode`` lives: ``root/<name>_<mode>.pt``.
+
+    ``root`` defaults to ``$VAE_BOOK_CHECKPOINTS`` when it is set, else :data:`CHECKPOINT_DIR`
+    (relative to the notebook's folder): two runs of the book at once (the tests' smoke build and
+    their Colab pass) each set their own folder, so neither reads the other's half-written files.
 
     Used by chapter 3 (which saves) and chapter 5 (which loads); ``name`` must be one of
     :data:`SHARED_MODELS`, so a typo fails here instead of as a missing file in a later chapter.
@@ -211,4 +216,12 @@ def checkpoint_path(name: str, mode: str, root: str | Path = CHECKPOINT_DIR) -> 
         raise KeyError(f"{name!r} is not a shared model; known: {', '.join(SHARED_MODELS)} (vaelib/checkpoints.py)")
     if mode not in MODES:
         raise ValueError(f"mode {mode!r} is not one of {MODES}; pass BUDGET.mode")
+    if root is None:
+        raw = os.environ.get(CHECKPOINTS_ENV, "")
+        if raw != raw.strip():
+            raise ValueError(
+                f"{CHECKPOINTS_ENV}={raw!r} has spaces around the path; remove them, "
+                f"e.g. {CHECKPOINTS_ENV}={raw.strip()}"
+            )
+        root = Path(raw).expanduser() if raw else CHECKPOINT_DIR
     return Path(root) / f"{name}_{mode}.pt"
