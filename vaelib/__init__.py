@@ -31,6 +31,14 @@ from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
 from .bounds import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
 from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
 from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
+from .comparisons import (
+    DecoderRows,
+    closed_form_kl,
+    effective_sample_size,
+    elbo_objective,
+    fit_encoder,
+    score_per_image,
+)
 from .data import (
     IMAGE_SHAPE,
     MNIST_SOURCE,
@@ -160,6 +168,7 @@ __all__ = [
     "checkpoint_path",
     "CheckpointError",
     "classification_error",
+    "closed_form_kl",
     "confusion_matrix",
     "continuous_bernoulli_log_likelihood",
     "ConvDecoder",
@@ -169,9 +178,12 @@ __all__ = [
     "data_root",
     "DataUnavailableError",
     "decoder_onnx_bytes",
+    "DecoderRows",
     "diagonal_normal_log_prob",
     "discrete_to_density_offset",
+    "effective_sample_size",
     "elbo",
+    "elbo_objective",
     "elbo_surgery",
     "elbo_with_prior",
     "ELBOTerms",
@@ -189,6 +201,7 @@ __all__ = [
     "fit",
     "fit_classifier",
     "fit_cvae",
+    "fit_encoder",
     "fit_m2",
     "fit_svi",
     "fit_with_objective",
@@ -276,6 +289,7 @@ __all__ = [
     "SCALE_HEADS",
     "score_bounds",
     "score_function_gradient",
+    "score_per_image",
     "seed_everything",
     "SHAPES",
     "SHARED_MODELS",
