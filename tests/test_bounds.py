@@ -200,3 +200,83 @@ def test_fit_trains_with_the_importance_weighted_objective(digits, estimator):
         objective=bounds.objective(5, estimator),
     )  # fmt: skip
     assert history.train_elbo[-1] > history.train_elbo[0]
+
+
+def test_the_k_sample_elbo_has_the_elbos_expectation_and_less_noise(x):
+    """vaelib.elbo_objective(S): the mean of S reconstruction terms minus the closed-form KL, for any S."""
+    model = tiny(seed=8)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        one = torch.stack([vaelib.elbo_objective(1)(model, x) for _ in range(4000)])  # (draws, B)
+        many = torch.stack([vaelib.elbo_objective(16)(model, x) for _ in range(400)])
+    se = (one.var(0) / len(one) + many.var(0) / len(many)).sqrt()
+    assert ((one.mean(0) - many.mean(0)).abs() < 4 * se).all(), "the same expectation"
+    assert (many.std(0) < 0.5 * one.std(0)).all(), "averaging 16 draws shrinks the spread by about 4"
+    torch.manual_seed(1)
+    with torch.no_grad():
+        terms = vaelib.elbo(model.encoder, model.decoder, x, analytic_kl=True)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        torch.testing.assert_close(vaelib.elbo_objective(1)(model, x), terms.reconstruction - terms.kl)
+    with pytest.raises(ValueError, match="at least 1"):
+        vaelib.elbo_objective(0)
+
+
+def test_effective_sample_size_runs_from_one_to_k():
+    equal = torch.zeros(7, 3)
+    torch.testing.assert_close(vaelib.effective_sample_size(equal), torch.full((3,), 7.0))
+    one_dominates = torch.tensor([[0.0], [-50.0], [-50.0]])
+    torch.testing.assert_close(vaelib.effective_sample_size(one_dominates), torch.ones(1), rtol=1e-6, atol=1e-6)
+    two_of_four = torch.tensor([[0.0], [0.0], [-80.0], [-80.0]])
+    torch.testing.assert_close(vaelib.effective_sample_size(two_of_four), torch.full((1,), 2.0))
+    with pytest.raises(ValueError, match=r"shape \(K, B\)"):
+        vaelib.effective_sample_size(torch.zeros(5))
+
+
+def test_decoder_rows_count_the_work_of_a_k_sample_objective(x):
+    model = tiny(seed=9)
+    with vaelib.DecoderRows(model.decoder) as rows:
+        bounds.objective(6)(model, x)
+        vaelib.elbo_objective(4)(model, x)
+    assert rows.rows == 6 * len(x) + 4 * len(x)
+    model.decoder(torch.zeros(2, 2))
+    assert rows.rows == 10 * len(x), "the hook is removed when the block ends"
+
+
+def test_fit_encoder_leaves_the_frozen_decoder_as_it_was(digits):
+    train, _ = digits
+    model = tiny(seed=10)
+    before = {name: p.clone() for name, p in model.decoder.named_parameters()}
+    encoder = vaelib.MLPEncoder(z_dim=2, hidden_dim=8)
+    start = [p.clone() for p in encoder.parameters()]
+    fitted, history = vaelib.fit_encoder(
+        encoder, model.decoder, train.subset(128), epochs=1, batch_size=64, binarize=True, progress=False,
+        objective=vaelib.elbo_objective(1),
+    )  # fmt: skip
+    assert fitted.decoder is model.decoder and fitted.encoder is encoder and len(history.train_elbo) == 1
+    for name, p in model.decoder.named_parameters():
+        assert torch.equal(p, before[name]) and p.requires_grad, name
+    assert any(not torch.equal(a, b) for a, b in zip(start, encoder.parameters(), strict=True))
+    with pytest.raises(ValueError, match="builds its own optimizer"):
+        vaelib.fit_encoder(encoder, model.decoder, train.subset(64), optimizer=None)
+
+
+def test_scores_per_image_and_gaps_per_image_average_to_the_means(digits, x):
+    _, test = digits
+    model = tiny(seed=11)
+    data = test.subset(24).binarized(seeded())
+    per_image = vaelib.score_per_image(model, data, k=40, batch_size=10, generator=seeded(2))
+    means = vaelib.score_bounds(model, data, k=40, batch_size=10, generator=seeded(2))
+    assert per_image["bound"].shape == (24,) and (per_image["bound"] >= per_image["elbo"]).all()
+    assert per_image["bound"].mean().item() == pytest.approx(means["bound"], abs=1e-4)
+    refined = vaelib.score_per_image(
+        model, data, k=40, batch_size=10, generator=seeded(2),
+        params_of=lambda images: vaelib.refine(model.encoder, model.decoder, images, 20, 1e-2, samples=4),
+    )  # fmt: skip
+    assert refined["elbo"].mean() > per_image["elbo"].mean(), "a refined proposal has the higher ELBO"
+    torch.manual_seed(3)  # the optimisation of q* draws from the global generator
+    gaps = vaelib.inference_gaps(model.encoder, model.decoder, x, k=100, steps=10, samples=2, per_image=True)
+    torch.manual_seed(3)
+    mean_gaps = vaelib.inference_gaps(model.encoder, model.decoder, x, k=100, steps=10, samples=2)
+    assert gaps["approximation"].shape == (3,)
+    assert gaps["approximation"].mean().item() == pytest.approx(mean_gaps["approximation"], abs=1e-3)

@@ -135,3 +135,45 @@ def test_bad_settings_and_inputs_say_what_is_wrong():
     assert encoders.count_parameters(vaelib.FullCovarianceEncoder(3, 8)) > encoders.count_parameters(
         vaelib.MLPEncoder(3, 8)
     )
+
+
+def test_full_covariance_off_diagonals_are_relative_to_each_units_scale():
+    """L = diag(s)(I + c M): the diagonal is the scale head's s, and L_ij = s_i * c * head_ij below it."""
+    torch.manual_seed(6)
+    encoder = vaelib.FullCovarianceEncoder(z_dim=4, hidden_dim=8, off_diagonal_scale=0.1)
+    with torch.no_grad():
+        encoder.off_diagonal.weight.normal_(0, 0.5)
+        encoder.off_diagonal.bias.normal_(0, 0.5)
+    x = torch.rand(3, 1, 28, 28)
+    _, tril = encoder(x)
+    h = torch.nn.functional.softplus(encoder.hidden(x.flatten(1)))
+    scale = torch.nn.functional.softplus(encoder.raw_scale(h)) + vaelib.models.MIN_SCALE
+    torch.testing.assert_close(tril.diagonal(dim1=1, dim2=2), scale)
+    rows, cols = torch.tril_indices(4, 4, offset=-1)
+    torch.testing.assert_close(tril[:, rows, cols], scale[:, rows] * 0.1 * encoder.off_diagonal(h))
+    assert torch.equal(tril, tril.tril())
+    doubled = vaelib.FullCovarianceEncoder(z_dim=4, hidden_dim=8, off_diagonal_scale=0.2)
+    doubled.load_state_dict(encoder.state_dict())
+    torch.testing.assert_close(doubled(x)[1][:, rows, cols], 2 * tril[:, rows, cols])
+    with pytest.raises(ValueError, match="off_diagonal_scale must be positive"):
+        vaelib.FullCovarianceEncoder(z_dim=4, hidden_dim=8, off_diagonal_scale=0.0)
+
+
+def test_closed_form_kl_of_every_gaussian_encoder():
+    torch.manual_seed(7)
+    x = torch.rand(3, 1, 28, 28)
+    diagonal = vaelib.MLPEncoder(z_dim=4, hidden_dim=8)
+    loc, scale = diagonal(x)
+    torch.testing.assert_close(
+        vaelib.closed_form_kl(diagonal, vaelib.local_params(diagonal, x)), vaelib.gaussian_kl_to_standard(loc, scale)
+    )
+    full = vaelib.FullCovarianceEncoder(z_dim=4, hidden_dim=8)
+    with torch.no_grad():
+        full.off_diagonal.weight.normal_(0, 1.0)
+    params = full(x)
+    prior = MultivariateNormal(torch.zeros(4), torch.eye(4))
+    reference = kl_divergence(MultivariateNormal(params[0], scale_tril=params[1]), prior)
+    torch.testing.assert_close(vaelib.closed_form_kl(full, params), reference, rtol=1e-4, atol=1e-5)
+    flow = vaelib.FlowEncoder(z_dim=4, hidden_dim=8)
+    with pytest.raises(ValueError, match="no closed-form KL"):
+        vaelib.closed_form_kl(flow, flow(x))

@@ -1,12 +1,22 @@
 """Chapter 7, closing the gaps: richer posteriors and tighter bounds.
 
 ``encoders``: full-covariance and normalizing-flow encoders and how to sample them;
-``objectives``: the IWAE and DReG objectives, gradient SNR, refinement of q and the inference gaps.
+``objectives``: the IWAE and DReG objectives, gradient SNR, refinement of q and the inference gaps;
+``comparisons``: the controls and measurements that make comparisons fair (the K-sample ELBO, the
+effective sample size, counted decoder rows, encoders fitted to a frozen decoder, per-image scores).
 Every name in ``__all__`` is also importable from ``vaelib``; the training-objective factories
 ``objective``, ``semi_amortized_objective`` and the tuple ``ESTIMATORS`` are reached as
 ``vaelib.bounds.NAME`` only (``vaelib.objective`` would not say which objective).
 """
 
+from .comparisons import (
+    DecoderRows,
+    closed_form_kl,
+    effective_sample_size,
+    elbo_objective,
+    fit_encoder,
+    score_per_image,
+)
 from .encoders import (
     FLOWS,
     FlowEncoder,
@@ -31,6 +41,12 @@ from .objectives import (
 )
 
 __all__ = [
+    "closed_form_kl",
+    "DecoderRows",
+    "effective_sample_size",
+    "elbo_objective",
+    "fit_encoder",
+    "score_per_image",
     "FLOWS",
     "FlowEncoder",
     "FullCovarianceEncoder",

@@ -34,15 +34,25 @@ FLOWS = ("iaf", "planar")  # the flow steps FlowEncoder can stack
 class FullCovarianceEncoder(nn.Module):
     r"""x (B, 1, 28, 28) -> 784 -> hidden -> q(z|x) = N(loc, L L^T) with a lower-triangular L (Cholesky factor).
 
-    The hidden layer and the loc and diagonal heads are those of :class:`~vaelib.models.MLPEncoder`;
-    one more head gives the d(d-1)/2 entries below the diagonal of L. It starts at zero, so a fresh
-    encoder is a diagonal one, and learns correlations between the latent units only where they help.
+    The hidden layer and the loc and scale heads are those of :class:`~vaelib.models.MLPEncoder`;
+    one more head gives the d(d-1)/2 entries of a strictly lower-triangular M, and
+
+    .. math::
+        L = \mathrm{diag}(s)\,(I + M), \qquad M = c \cdot \mathrm{tril}_{-1}(\mathrm{head}(h)),
+
+    with c = ``off_diagonal_scale``: L_jj = s_j, and an off-diagonal entry L_ij = s_i M_ij is *relative to
+    its unit's scale* (posterior scales are often 0.05-0.3; an entry in prior units would swamp them).
+    The head starts at zero (a fresh encoder is a diagonal one) and c = 0.1 slows its d(d-1)/2 x hidden
+    weights under Adam, whose normalised steps would otherwise turn their noisy early gradients into a
+    random walk of correlated noise in z. Train it with the closed-form KL,
+    :func:`full_covariance_kl_to_standard` (:func:`vaelib.elbo_objective`).
     Local parameters: ``(loc (B, d), scale_tril (B, d, d))``; z = loc + L eps. Taught in chapter 7.
     """
 
-    def __init__(self, z_dim: int = 50, hidden_dim: int = 400):
+    def __init__(self, z_dim: int = 50, hidden_dim: int = 400, off_diagonal_scale: float = 0.1):
         super().__init__()
         self.z_dim = z_dim
+        self.off_diagonal_scale = checks.real_number(off_diagonal_scale, "off_diagonal_scale", positive=True)
         self.hidden = nn.Linear(N_PIXELS, hidden_dim)
         self.loc = nn.Linear(hidden_dim, z_dim)
         self.raw_scale = nn.Linear(hidden_dim, z_dim)
@@ -56,10 +66,11 @@ class FullCovarianceEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         checks.network_input(x, IMAGE_SHAPE, type(self).__name__, self.hidden.weight)
         h = F.softplus(self.hidden(x.flatten(1)))  # (B, hidden)
-        tril = h.new_zeros(len(h), self.z_dim, self.z_dim)
-        tril[:, self.rows, self.cols] = self.off_diagonal(h)
-        tril = tril + torch.diag_embed(positive_scale(self.raw_scale(h)))
-        return self.loc(h), tril  # (B, d), (B, d, d)
+        unit = torch.eye(self.z_dim, device=h.device, dtype=h.dtype).expand(len(h), -1, -1)
+        relative = unit.clone()  # I + M
+        relative[:, self.rows, self.cols] = self.off_diagonal_scale * self.off_diagonal(h)
+        scale = positive_scale(self.raw_scale(h))  # (B, d): the diagonal of L
+        return self.loc(h), scale.unsqueeze(-1) * relative  # (B, d), (B, d, d): row i of I + M times s_i
 
     def rsample(self, params, n: int, *, eps=None, generator=None, stop_gradient: bool = False):
         """z = loc + L eps, (n, B, d), and log N(z; loc, L L^T), (n, B); see :func:`diagonal_rsample`."""

@@ -40,7 +40,7 @@ def iwae_objective(
     ``"iwae"``: the reparameterization gradient of Burda et al. (2015),
     :math:`\sum_k \tilde w_k \nabla \log w_k` with normalised weights :math:`\tilde w_k = w_k / \sum_j w_j`.
     ``"dreg"``: the doubly reparameterized gradient of Tucker et al. (2019). The decoder's gradient is
-    the same; the encoder's becomes
+    the same; the encoder's becomes (at K = 1 it is Roeder et al.'s "sticking the landing" gradient)
 
     .. math::
         \sum_k \tilde w_k^2 \, \frac{\partial \log w_k}{\partial z_k} \frac{\partial z_k}{\partial \phi},
@@ -226,18 +226,24 @@ def inference_gaps(
     seed: int = 7,
     params: tuple[torch.Tensor, ...] | None = None,
     log_likelihood: LogLikelihood = bernoulli_log_likelihood,
-) -> dict[str, float]:
+    per_image: bool = False,
+) -> dict[str, float] | dict[str, torch.Tensor]:
     r"""The split of chapter 6 (Cremer et al., 2018) for any encoder, averaged over the images ``x``:
 
     approximation gap = log p(x) - ELBO(q*), amortization gap = ELBO(q*) - ELBO(q_phi), where q* has
     its own local parameters per image, started at the encoder's and optimised with Adam (``steps``
     steps, ``samples`` draws each) with the decoder fixed. log p(x) is the larger of the two L_k, both
     ELBOs come from the same k draws (seeded alike). For a flow encoder q* keeps the shared flow
-    networks: its family is what those networks can express, so its approximation gap is an upper bound.
+    networks: its family is what *those* networks can express, so its approximation gap bounds from above
+    the gap of the best q of that flow family (other step networks could do better). q* is only as good as
+    its ``steps``: an unconverged q* overstates the approximation gap and understates the amortization gap.
     ``params`` replaces the encoder's output as the q being measured (and as the optimisation's start),
-    e.g. the refined parameters of :func:`refine`. Returns the gaps, the three levels and ``total``.
+    e.g. the refined parameters of :func:`refine`. Returns the gaps, the three levels and ``total``:
+    their means over the images, or with ``per_image`` the tensors (N,) (for paired standard errors).
     Taught in chapter 7.
     """
+    if not isinstance(per_image, bool):
+        raise TypeError(f"per_image must be True or False, got {per_image!r}")
     start = tuple(p.detach() for p in (local_params(encoder, x) if params is None else params))
     free = [p.clone().requires_grad_() for p in start]
     optimizer = torch.optim.Adam(free, lr=lr)
@@ -259,11 +265,12 @@ def inference_gaps(
             levels[name] = (w.mean(0), log_mean_exp(w))
     log_px = torch.maximum(levels["amortised"][1], levels["optimised"][1])
     elbo_a, elbo_o = levels["amortised"][0], levels["optimised"][0]
-    return {
-        "elbo_amortised": elbo_a.mean().item(),
-        "elbo_optimised": elbo_o.mean().item(),
-        "log_px": log_px.mean().item(),
-        "total": (log_px - elbo_a).mean().item(),
-        "approximation": (log_px - elbo_o).mean().item(),
-        "amortization": (elbo_o - elbo_a).mean().item(),
+    values = {
+        "elbo_amortised": elbo_a,
+        "elbo_optimised": elbo_o,
+        "log_px": log_px,
+        "total": log_px - elbo_a,
+        "approximation": log_px - elbo_o,
+        "amortization": elbo_o - elbo_a,
     }
+    return values if per_image else {name: value.mean().item() for name, value in values.items()}
