@@ -35,6 +35,8 @@ class LabelHistory(History):
     """:class:`vaelib.History` plus the test error of the classifier after each epoch. Taught in chapter 8."""
 
     test_error: list[float] = field(default_factory=list)  # fraction of test images misclassified
+    validation_error: list[float] = field(default_factory=list)  # on a small held-out labelled set, if given
+    steps: int = 0  # Adam steps taken (each one update of the classifier)
 
 
 def _guarded(module: torch.nn.Module, epoch: int, step: int, compute: Callable, *args):
@@ -171,12 +173,14 @@ def fit_m2(
     alpha: float | None = None,
     progress: bool = True,
     on_epoch: Callable[[int, LabelHistory], None] | None = None,
+    validation: ImageData | None = None,
 ) -> LabelHistory:
     """Train M2 on ``split`` (:func:`vaelib.split_labelled`) with Adam; one epoch = one pass over the unlabelled images.
 
     ``alpha`` defaults to Kingma et al.'s 0.1 N (N = all training images). The history's train ELBO is the
     mean over the epoch of -(loss without the classification term), nats per image; its test error is
-    that of q(y|x) on ``test``. Taught in chapter 8.
+    that of q(y|x) on ``test``, and its validation error that on ``validation`` (a small held-out labelled
+    set, :func:`vaelib.held_out_labelled`, binary like ``test``) after each epoch. Taught in chapter 8.
     """
     n_u, n_l = len(split.unlabelled), len(split.labelled)
     alpha = 0.1 * (n_u + n_l) if alpha is None else alpha
@@ -191,10 +195,13 @@ def fit_m2(
             _guarded_update(m2, optimizer, params, parts["loss"], f"epoch {epoch}, step {step}")
             total = total + (n_u * parts["unlabelled"] + n_l * parts["labelled"]) / (n_u + n_l)  # no host sync
             steps += 1
+        history.steps += steps
         history.seconds.append(time.perf_counter() - start)
         history.train_elbo.append(-total.item() / steps)
         if test is not None:
             history.test_error.append(classification_error(m2.classifier, test))
+        if validation is not None:
+            history.validation_error.append(classification_error(m2.classifier, validation))
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
@@ -225,6 +232,7 @@ def fit_classifier(
             done += 1
             if done == steps:
                 break
+    history.steps = done
     history.seconds.append(time.perf_counter() - start)
     if test is not None:
         history.test_error.append(classification_error(classifier, test))
