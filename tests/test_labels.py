@@ -317,3 +317,135 @@ def test_the_classification_error_is_the_share_of_wrong_argmax_classes(source):
     with torch.no_grad():
         wrong = (classifier.eval()(source.images).argmax(-1) != source.labels).float().mean().item()
     assert vaelib.classification_error(classifier, source, batch_size=64) == pytest.approx(wrong)
+
+
+# --------------------------------------------------------------------------- cheaper enumeration, M1+M2 (issue 27)
+
+
+def test_the_image_projection_computed_once_equals_the_plain_first_layer_values_and_gradients():
+    torch.manual_seed(0)
+    once = vaelib.LabelMLPEncoder(Z, H)
+    plain = vaelib.LabelMLPEncoder(Z, H, project_once=False)
+    plain.load_state_dict(once.state_dict())
+    x = binary_images(5)
+    every = vaelib.one_hot(torch.arange(10)).view(10, 1, 10)  # enumerated: (10, 1, 10)
+    own = vaelib.one_hot(torch.tensor([0, 3, 9, 3, 1]))  # one label per image: (5, 10)
+    for label in (every, own):
+        a, b = once(x, label), plain(x, label)
+        for u, v in zip(a, b, strict=True):
+            torch.testing.assert_close(u, v, rtol=1e-5, atol=1e-6)
+        grads_a = torch.autograd.grad(sum(t.sum() for t in a), list(once.parameters()))
+        grads_b = torch.autograd.grad(sum(t.sum() for t in b), list(plain.parameters()))
+        for u, v in zip(grads_a, grads_b, strict=True):
+            torch.testing.assert_close(u, v, rtol=1e-4, atol=1e-5)
+
+
+def test_multiply_adds_count_the_image_projection_once_per_image_not_once_per_class():
+    torch.manual_seed(0)
+    once, plain = vaelib.LabelMLPEncoder(Z, H), vaelib.LabelMLPEncoder(Z, H, project_once=False)
+    x, every, b = binary_images(6), vaelib.one_hot(torch.arange(10)).view(10, 1, 10), 6
+    work_once = vaelib.multiply_adds(lambda: once(x, every))
+    work_plain = vaelib.multiply_adds(lambda: plain(x, every))
+    heads = 10 * b * H * 2 * Z  # loc and scale heads, once per class and image in both versions
+    assert work_plain == 10 * b * (784 + 10) * H + heads
+    assert work_once == b * 784 * H + 10 * 10 * H + heads  # the class columns once per class, not per image
+    linear = torch.nn.Linear(7, 3)
+    assert vaelib.multiply_adds(lambda: linear(torch.ones(4, 7))) == 4 * 7 * 3
+
+
+def tiny_code_m2(seed=0, x_dim=6):
+    torch.manual_seed(seed)
+    return vaelib.CodeM2(x_dim, z_dim=3, hidden=8, layers=2)
+
+
+def test_the_code_m2_unlabelled_bound_is_the_sum_over_classes_written_out():
+    model, x = tiny_code_m2(), torch.randn(5, 6)
+    torch.manual_seed(3)
+    enumerated = model.unlabelled_bound(x)
+    torch.manual_seed(3)
+    every = torch.eye(10).unsqueeze(1)  # (10, 1, 10)
+    loc, scale = model.encode(x, every)  # (10, 5, 3)
+    z = loc + scale * torch.randn_like(loc)  # the same draw
+    log_q = torch.log_softmax(model.classifier(x), -1)
+    total = torch.zeros(5)
+    for c in range(10):
+        label = every[c].expand(5, -1)
+        log_px = Normal(model.decode(z[c], label), model.dec_log_scale.exp()).log_prob(x).sum(-1)
+        kl = vaelib.gaussian_kl_to_standard(loc[c], scale[c])
+        total = total + log_q[:, c].exp() * (log_px - kl - math.log(10) - log_q[:, c])
+    torch.testing.assert_close(enumerated, total, rtol=1e-5, atol=1e-5)
+
+
+def test_the_code_m2_loss_weights_the_streams_like_m2_loss():
+    model, x_u, x_l, y_l = tiny_code_m2(), torch.randn(8, 6), torch.randn(4, 6), torch.tensor([1, 2, 3, 4])
+    torch.manual_seed(5)
+    u, lab = model.unlabelled_bound(x_u).mean(), model.labelled_bound(x_l, y_l).mean()
+    ce = torch.nn.functional.cross_entropy(model.classifier(x_l), y_l)
+    torch.manual_seed(5)
+    loss = vaelib.code_m2_loss(model, x_u, x_l, y_l, 90, 10, alpha=20.0)
+    torch.testing.assert_close(loss, -0.9 * u - 0.1 * lab + 0.2 * ce)
+    with pytest.raises(ValueError, match=r"expects inputs \(B, 6\)"):
+        model.unlabelled_bound(torch.randn(4, 5))
+
+
+def test_the_code_scaler_keeps_the_units_that_vary_and_standardises_them():
+    loc = torch.randn(500, 4) * torch.tensor([1.0, 0.05, 3.0, 0.0]) + 2.0
+    scaler = vaelib.CodeScaler.fit(loc)
+    assert scaler.keep.tolist() == [True, False, True, False] and scaler.n_units == 2
+    kept, scale = scaler(loc, torch.ones_like(loc))
+    torch.testing.assert_close(kept.mean(0), torch.zeros(2), atol=1e-4, rtol=0)
+    torch.testing.assert_close(kept.std(0), torch.ones(2), atol=1e-4, rtol=0)
+    torch.testing.assert_close(scale, 1 / scaler.std.expand(500, -1))
+    assert vaelib.M1_UNIT_MIN_STD == 0.1  # Kingma et al.'s released code
+    with pytest.raises(ValueError, match="collapsed"):
+        vaelib.CodeScaler.fit(torch.zeros(10, 3) + 0.01 * torch.randn(10, 3))
+
+
+def test_held_out_labels_come_from_the_unlabelled_part_ten_per_class_at_most(source):
+    split = vaelib.split_labelled(source, 50, seed=0)
+    held = vaelib.held_out_labelled(source, split, per_class=3)
+    assert torch.bincount(held.labels, minlength=10).tolist() == [3] * 10
+    labelled = {tuple(x.flatten().tolist()) for x in split.labelled.images}
+    assert not any(tuple(x.flatten().tolist()) in labelled for x in held.images), "none of the training labels"
+    with pytest.raises(ValueError, match="at most 10 per class"):
+        vaelib.held_out_labelled(source, split, per_class=11)
+    with pytest.raises(ValueError, match="split's source"):
+        vaelib.held_out_labelled(source.subset(100), split)
+
+
+def test_m1_posterior_feeds_a_label_encoder_the_zero_label(source):
+    torch.manual_seed(0)
+    encoder, x = vaelib.LabelMLPEncoder(Z, H), source.images[:7]
+    loc, scale = vaelib.m1_posterior(encoder, x, batch_size=3)
+    with torch.no_grad():
+        want_loc, want_scale = encoder(x, torch.zeros(7, 10))
+    torch.testing.assert_close(loc, want_loc)
+    torch.testing.assert_close(scale, want_scale)
+
+
+def test_fit_code_m2_and_the_codes_only_control_train_end_to_end(source):
+    split = vaelib.split_labelled(source, 50, seed=0)
+    torch.manual_seed(0)
+    codes = (torch.randn(len(source), 6) + source.labels[:, None].float(), 0.1 * torch.ones(len(source), 6))
+    test = (codes[0][:40], source.labels[:40])
+    model = tiny_code_m2()
+    history = vaelib.fit_code_m2(model, codes, split, test, test, epochs=2, batch_size=64, labelled_batch_size=20)
+    assert isinstance(history, vaelib.CodeHistory)
+    assert history.steps == 2 * math.ceil(len(split.unlabelled) / 64)
+    assert len(history.test_error) == len(history.validation_error) == len(history.loss) == 2
+    assert all(0 <= e <= 1 for e in history.test_error) and all(math.isfinite(v) for v in history.loss)
+    control = tiny_code_m2().classifier
+    before = vaelib.code_error(control, *test)
+    vaelib.fit_code_classifier(control, codes, split.labelled_index, split.labelled.labels, steps=300, lr=1e-2)
+    assert vaelib.code_error(control, *test) < before, "the labelled codes teach the classifier"
+    with pytest.raises(ValueError, match="for the split's images"):
+        vaelib.fit_code_m2(model, (codes[0][:10], codes[1][:10]), split, test)
+
+
+def test_the_pyro_and_m1_tsvm_rows_are_the_sources():
+    pyro_rows = published.PYRO_SSVAE_ACCURACY
+    assert pyro_rows["enumerated y with the classification term"][100].value == 0.9319
+    assert pyro_rows["enumerated y, no classification term"][3000].value == 0.8932
+    assert pyro_rows["labels-only classifier"][100].value == 0.7712
+    assert published.KINGMA_M1_TSVM_ERROR[100].value == 11.82
+    assert "validation" in pyro_rows["labels-only classifier"][600].conditions

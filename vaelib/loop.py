@@ -121,6 +121,23 @@ def eval_mode(*modules: torch.nn.Module) -> Iterator[None]:
             m.train(mode)
 
 
+class Epoch:
+    """One epoch's batches from a generator, with its number of steps (the loop reads ``len``).
+
+    For loops whose batches are not an ImageData's: cycling labelled streams, fresh draws of codes.
+    Used in chapter 8 through fit_classifier and fit_code_m2.
+    """
+
+    def __init__(self, batches: Iterable, steps: int):
+        self.batches, self.steps = batches, steps
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return self.steps
+
+
 def trained_parameters(optimizer: torch.optim.Optimizer) -> list[torch.nn.Parameter]:
     """Every parameter the optimizer updates (what the guard checks)."""
     return [p for group in optimizer.param_groups for p in group["params"]]
@@ -137,6 +154,7 @@ def run_epochs(
     evaluate: Callable[[], dict[str, float]] | None = None,
     on_epoch: Callable[[int, History], None] | None = None,
     progress: bool = True,
+    record: str = "train_elbo",
 ) -> History:
     """Run ``epochs`` passes of ``step`` over ``batches()`` and record each in ``history``; returns it.
 
@@ -144,7 +162,8 @@ def run_epochs(
     reshuffle). Each step's loss goes through :func:`guarded_update` with ``optimizer``; pass
     ``optimizer=None`` only for a step that applies its own guarded update (Pyro's SVI in
     :func:`vaelib.fit_svi`); its ``loss`` is then not used. After each epoch the history gets the
-    epoch's wall time and mean recorded value per image (when the step records one); then
+    epoch's wall time and mean recorded value per image (when the step records one) in its field
+    ``record`` (``train_elbo`` unless the step records something else, such as a loss); then
     ``evaluate()``, run in eval mode, returns scores to append to the history's fields of the same
     names (``{"test_elbo": ...}``, ``{"test_error": ...}``); then ``on_epoch(epoch, history)``.
     Used by every training loop of chapters 2-9.
@@ -168,7 +187,7 @@ def run_epochs(
             history.steps += 1
         history.seconds.append(time.perf_counter() - start)
         if total is not None:
-            history.train_elbo.append(float(total) / count)
+            getattr(history, record).append(float(total) / count)
         if evaluate is not None:
             with eval_mode(module):
                 for name, value in evaluate().items():

@@ -63,11 +63,17 @@ class LabelMLPEncoder(nn.Module):
 
     The same layers as :class:`vaelib.MLPEncoder` with ``n_classes`` more inputs to the hidden layer.
     ``x`` is (B, 1, 28, 28), ``label`` one-hot (..., B or 1, n_classes); batch dimensions broadcast.
+
+    The hidden layer's input is :math:`W_x x + b + W_y e_y`. With ``project_once=True`` (the default) the
+    image part :math:`W_x x + b` is computed once per image and the class column :math:`W_y e_y` added
+    after broadcasting, so enumerating ten classes multiplies the 784-wide product once, not ten times;
+    ``project_once=False`` concatenates [x, e_y] and multiplies the joined input (the plain version).
+    Both give the same numbers.
     """
 
-    def __init__(self, z_dim: int = 50, hidden_dim: int = 400, n_classes: int = N_CLASSES):
+    def __init__(self, z_dim: int = 50, hidden_dim: int = 400, n_classes: int = N_CLASSES, project_once: bool = True):
         super().__init__()
-        self.z_dim, self.n_classes = z_dim, n_classes
+        self.z_dim, self.n_classes, self.project_once = z_dim, n_classes, bool(project_once)
         self.hidden = nn.Linear(N_PIXELS + n_classes, hidden_dim)
         self.loc = nn.Linear(hidden_dim, z_dim)
         self.raw_scale = nn.Linear(hidden_dim, z_dim)
@@ -76,7 +82,13 @@ class LabelMLPEncoder(nn.Module):
         if x.dim() != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
             raise ValueError(f"{type(self).__name__} expects images (B, 1, 28, 28), got {tuple(x.shape)}")
         _check_label(label, self.n_classes, type(self).__name__)
-        h = F.softplus(self.hidden(_joined(x.flatten(1), label)))  # (..., B, hidden)
+        pixels = x.flatten(1)  # (B, 784)
+        if self.project_once:
+            weight = self.hidden.weight  # (hidden, 784 + n_classes): image columns, then class columns
+            image_part = F.linear(pixels, weight[:, : pixels.shape[1]], self.hidden.bias)  # (B, hidden), once
+            h = F.softplus(image_part + F.linear(label, weight[:, pixels.shape[1] :]))  # (..., B, hidden)
+        else:
+            h = F.softplus(self.hidden(_joined(pixels, label)))  # (..., B, hidden): 784-wide product per class
         return self.loc(h), positive_scale(self.raw_scale(h))  # (..., B, z) each
 
 

@@ -26,7 +26,7 @@ from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 
 from .. import checks
 from ..data import ImageData
-from ..loop import History, NonFiniteLossError, eval_mode, non_finite_parameters, run_epochs
+from ..loop import Epoch, History, NonFiniteLossError, eval_mode, non_finite_parameters, run_epochs
 from ..losses import bernoulli_log_likelihood, gaussian_kl_to_standard
 from .networks import CVAE, M2, LabelSplit, MLPClassifier
 
@@ -39,6 +39,7 @@ class LabelHistory(History):
     """
 
     test_error: list[float] = field(default_factory=list)  # fraction of test images misclassified
+    validation_error: list[float] = field(default_factory=list)  # on a small held-out labelled set, if given
 
 
 def _guarded(module: torch.nn.Module, where: str, compute: Callable, *args):
@@ -182,12 +183,14 @@ def fit_m2(
     alpha: float | None = None,
     progress: bool = True,
     on_epoch: Callable[[int, LabelHistory], None] | None = None,
+    validation: ImageData | None = None,
 ) -> LabelHistory:
     """Train M2 on ``split`` (:func:`vaelib.split_labelled`) with Adam; one epoch = one pass over the unlabelled images.
 
     ``alpha`` defaults to Kingma et al.'s 0.1 N (N = all training images). The history's train ELBO is the
     mean over the epoch of -(loss without the classification term), nats per image; its test error is
-    that of q(y|x) on ``test``. Taught in chapter 8.
+    that of q(y|x) on ``test``, and its validation error that on ``validation`` (a small held-out labelled
+    set, :func:`vaelib.held_out_labelled`, binary like ``test``) after each epoch. Taught in chapter 8.
     """
     n_u, n_l = len(split.unlabelled), len(split.labelled)
     alpha = 0.1 * (n_u + n_l) if alpha is None else alpha
@@ -198,9 +201,15 @@ def fit_m2(
         per_image = (n_u * parts["unlabelled"] + n_l * parts["labelled"]) / (n_u + n_l)  # no host sync
         return parts["loss"], -per_image * len(x_u), len(x_u)
 
-    score = None if test is None else lambda: {"test_error": classification_error(m2.classifier, test)}
+    def score() -> dict[str, float]:
+        scores = {"test_error": classification_error(m2.classifier, test)} if test is not None else {}
+        if validation is not None:
+            scores["validation_error"] = classification_error(m2.classifier, validation)
+        return scores
+
     optimizer = torch.optim.Adam(m2.parameters(), lr=lr)
-    loop = dict(epochs=epochs, history=LabelHistory(), evaluate=score, on_epoch=on_epoch, progress=progress)
+    evaluate = score if test is not None or validation is not None else None
+    loop = dict(epochs=epochs, history=LabelHistory(), evaluate=evaluate, on_epoch=on_epoch, progress=progress)
     return run_epochs(m2, optimizer, functools.partial(split.batches, batch_size, labelled_batch_size), step, **loop)
 
 
@@ -236,20 +245,7 @@ def fit_classifier(
 
     score = None if test is None else lambda: {"test_error": classification_error(classifier, test)}
     optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
-    one_pass = lambda: _Sized(cycle(), steps)  # noqa: E731  (the loop calls it once: one "epoch" of `steps` steps)
+    one_pass = lambda: Epoch(cycle(), steps)  # noqa: E731  (the loop calls it once: one "epoch" of `steps` steps)
     return run_epochs(
         classifier, optimizer, one_pass, step, epochs=1, history=LabelHistory(), evaluate=score, progress=False
     )
-
-
-class _Sized:
-    """An iterator with a known length (the loop reads how many steps an epoch has)."""
-
-    def __init__(self, iterator, length: int):
-        self.iterator, self.length = iterator, length
-
-    def __iter__(self):
-        return self.iterator
-
-    def __len__(self) -> int:
-        return self.length
