@@ -39,7 +39,7 @@ from .losses import ELBOTerms
 class LinearGaussian:
     """z ~ N(0, I_d), x | z ~ N(W z + b, noise_std^2 I_D), with exact evidence, posterior and ELBO.
 
-    Taught in chapter 1 (every term of the ELBO in closed form); used in chapter 9.
+    Taught in chapter 1 (every term of the ELBO in closed form); used in chapters 7 and 9.
 
     ``weight`` is W, shape (D, d); ``bias`` is b, shape (D,); ``noise_std`` is sigma > 0.
     """

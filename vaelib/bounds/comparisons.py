@@ -39,7 +39,8 @@ def closed_form_kl(encoder: nn.Module, params: tuple[torch.Tensor, ...]) -> torc
 
     A diagonal encoder's ``(loc, log scale)``: :math:`\tfrac12\sum_j(\sigma_j^2 + \mu_j^2 - 1 - 2\log\sigma_j)`;
     a :class:`~vaelib.FullCovarianceEncoder`'s ``(loc, scale_tril)``: :func:`vaelib.full_covariance_kl_to_standard`.
-    A flow has no closed form (use the sampled KL of ``bounds.objective(1)``). Taught in chapter 7.
+    A flow has no closed form (use the sampled KL of ``bounds.objective(1)``). Used in chapter 7 through
+    elbo_objective.
     """
     checks.module(encoder, "encoder")
     if isinstance(encoder, FullCovarianceEncoder):

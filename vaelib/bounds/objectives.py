@@ -192,7 +192,8 @@ def score_bounds(
     """Mean ELBO and L_k per image over ``data`` from the same k draws per image: the mean and the
     log-mean-exp of the log-weights (chapter 6's estimate, for any encoder). With ``refine_steps`` > 0
     each image's q is first refined by :func:`refine` (semi-amortized inference at test time). The
-    model is scored in eval mode and keeps its mode. Taught in chapter 7."""
+    model is scored in eval mode and keeps its mode. The means of chapter 7's per-image scores
+    (``score_per_image``)."""
     elbo = bound = 0.0
     with eval_mode(model):
         for x, _ in data.batches(batch_size, shuffle=False):

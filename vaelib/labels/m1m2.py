@@ -198,7 +198,7 @@ def code_m2_loss(
 ) -> torch.Tensor:
     r""":math:`-\mathcal{J}^\alpha / N` for one pair of batches, weighted as :func:`vaelib.m2_loss`.
 
-    Taught in chapter 8.
+    Used in chapter 8 through fit_code_m2.
     """
     n = n_unlabelled + n_labelled
     unlabelled = model.unlabelled_bound(x_u).mean()
@@ -210,7 +210,9 @@ def code_m2_loss(
 @dataclass
 class CodeHistory(History):
     """Per-epoch record of :func:`fit_code_m2`: test and validation errors, objective, seconds, and (from
-    :class:`vaelib.History`) the Adam steps taken, i.e. updates of the classifier. Taught in chapter 8."""
+    :class:`vaelib.History`) the Adam steps taken, i.e. updates of the classifier. What fit_code_m2 returns
+    (chapter 8).
+    """
 
     test_error: list[float] = field(default_factory=list)
     validation_error: list[float] = field(default_factory=list)
