@@ -57,7 +57,7 @@ from .encoders import (
 )
 from .exercises import check_answer, check_log_likelihood_report
 from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
-from .factors import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
+from .factors import FACTOR_NAMES, SHAPES, FactorImages, factors_modulo_symmetry, make_shapes
 from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 from .heads import SCALE_HEADS, check_log_variance_sampler, kl_from_log_variance, scale_from_head
 from .labels import (
@@ -122,6 +122,7 @@ from .semi_supervised import (
     m2_loss,
 )
 from .settings import ENVIRONMENT, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
+from .seed_spread import two_way_spread
 from .stats import PairedDifference, paired_difference
 from .toy import LinearGaussian
 from .train import (
@@ -186,6 +187,7 @@ __all__ = [
     "export_decoder_onnx",
     "FACTOR_NAMES",
     "FactorImages",
+    "factors_modulo_symmetry",
     "fit",
     "fit_classifier",
     "fit_cvae",
@@ -286,6 +288,7 @@ __all__ = [
     "StandInDataWarning",
     "TensorBatches",
     "total_correlation",
+    "two_way_spread",
     "TwoStreamBatches",
     "VAE",
     "VampPrior",
