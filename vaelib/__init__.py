@@ -111,6 +111,7 @@ from .priors import (
 )
 from .pyro_vae import PyroVAE
 from .records import Record, RecordError, load_record, load_record_or_none, new_record, record_names
+from .seed_spread import two_way_spread
 from .semi_supervised import (
     LabelHistory,
     classification_error,
@@ -122,7 +123,6 @@ from .semi_supervised import (
     m2_loss,
 )
 from .settings import ENVIRONMENT, budget, data_root, hardware_name, pick_device, seed_everything, smoke_mode
-from .seed_spread import two_way_spread
 from .stats import PairedDifference, paired_difference
 from .toy import LinearGaussian
 from .train import (

@@ -119,7 +119,9 @@ def factors_modulo_symmetry(factors: torch.Tensor) -> torch.Tensor:
     these factors scores rotation on what an image can show. Used in chapter 9.
     """
     if factors.dim() != 2 or factors.shape[1] != len(FACTOR_NAMES):
-        raise ValueError(f"factors must have shape (N, {len(FACTOR_NAMES)}): {FACTOR_NAMES}; got {tuple(factors.shape)}")
+        raise ValueError(
+            f"factors must have shape (N, {len(FACTOR_NAMES)}): {FACTOR_NAMES}; got {tuple(factors.shape)}"
+        )
     period = torch.tensor([N_ROTATIONS // order for order in ROTATION_SYMMETRY], device=factors.device)
     reduced = factors.clone()
     reduced[:, 2] = factors[:, 2] % period[factors[:, 0]]
