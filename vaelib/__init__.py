@@ -7,10 +7,11 @@ device, seeding), ``checks`` (argument checks) and ``budgets`` (what each mode d
 ``pyro_vae`` (the same networks as a Pyro model/guide), ``gradients`` (score-function and pathwise
 estimators), ``toy`` (the exact linear-Gaussian model), ``analysis`` (codes and active units),
 ``checkpoints``, ``records`` (recorded long runs), ``published`` (published numbers with their
-conditions), ``exercises`` and ``export`` (a decoder for the book's live latent map). Part 4 adds
+conditions), ``comparisons`` (which recorded number answers which published one), ``exercises``
+and ``export`` (a decoder for the book's live latent map). Part 4 adds
 ``encoders`` and ``bounds`` (chapter 7: richer posteriors, IWAE and DReG objectives, gradient SNR,
 refinement, gaps), ``labels`` and ``semi_supervised`` (chapter 8), and ``priors``, ``aggregate``,
-``factors`` and ``disentangle`` (chapter 9).
+``factors``, ``disentangle`` and ``seed_spread`` (chapter 9).
 
 The public API: every function, class and constant a chapter or test needs is importable from
 ``vaelib`` itself, except three namespaces that chapters import whole: ``from vaelib import plots``
@@ -31,6 +32,7 @@ from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
 from .bounds import gradient_snr, inference_gaps, iwae_objective, refine, score_bounds
 from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, chapter_settings, chapter_table
 from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
+from .comparisons import COMPARISONS, Comparison, fill_conditions, published_entries, record_value
 from .data import (
     IMAGE_SHAPE,
     MNIST_SOURCE,
@@ -161,6 +163,8 @@ __all__ = [
     "checkpoint_path",
     "CheckpointError",
     "classification_error",
+    "Comparison",
+    "COMPARISONS",
     "confusion_matrix",
     "continuous_bernoulli_log_likelihood",
     "ConvDecoder",
@@ -188,6 +192,7 @@ __all__ = [
     "FACTOR_NAMES",
     "FactorImages",
     "factors_modulo_symmetry",
+    "fill_conditions",
     "fit",
     "fit_classifier",
     "fit_cvae",
@@ -264,10 +269,12 @@ __all__ = [
     "prior_norm_interval",
     "progress_bar",
     "published",
+    "published_entries",
     "PyroVAE",
     "quantize",
     "Record",
     "record_names",
+    "record_value",
     "RecordError",
     "refine",
     "reparameterization_gradient",

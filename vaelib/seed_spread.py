@@ -33,11 +33,11 @@ def two_way_spread(table) -> dict[str, float]:
     ``table`` is (S, B) with S >= 2 seeds down and B >= 2 settings across (a tensor or nested lists).
     Returns, all floats:
 
-    * ``setting_sd``: the standard deviation of the B setting means (each a mean over the seeds), and
+    * ``setting_means_sd``: the standard deviation of the B setting means (each a mean over the seeds), and
       ``setting_sd_if_none``: what it would be with no setting effect, residual sd / sqrt(S);
-    * ``seed_sd``: the standard deviation of the S seed means, and ``seed_sd_if_none`` = residual sd / sqrt(B);
+    * ``seed_means_sd``: the standard deviation of the S seed means, and ``seed_sd_if_none`` = residual sd / sqrt(B);
     * ``within_sd``: the standard deviation over seeds at one setting, averaged over the settings
-      (the number a naive comparison sets beside ``setting_sd``), and ``within_sd / sqrt(S)``
+      (the number a naive comparison sets beside ``setting_means_sd``), and ``within_sd / sqrt(S)``
       as ``within_sd_over_root_seeds``;
     * ``residual_sd``: the square root of the residual mean square;
     * ``f_setting``, ``p_setting``, ``f_seed``, ``p_seed``: each effect's F ratio and p-value.
@@ -66,9 +66,9 @@ def two_way_spread(table) -> dict[str, float]:
     f_setting = ms_setting / ms_residual if ms_residual > 0 else math.inf
     within_sd = y.std(0).mean().item()
     return {
-        "setting_sd": setting_means.std().item(),
+        "setting_means_sd": setting_means.std().item(),
         "setting_sd_if_none": residual_sd / math.sqrt(s),
-        "seed_sd": seed_means.std().item(),
+        "seed_means_sd": seed_means.std().item(),
         "seed_sd_if_none": residual_sd / math.sqrt(b),
         "within_sd": within_sd,
         "within_sd_over_root_seeds": within_sd / math.sqrt(s),
