@@ -165,7 +165,16 @@ def page_markdown(published_module, comparisons, records: dict, chapter_quotes: 
             summary.append(
                 f"| {{ref}}`{name} <{label(name)}>` | {_number(entry.value)} | {book} | {record_name} | {comparable} |"
             )
-    lines = [*summary, "", "## Each number with its conditions", ""]
+    shipped = ["## The records", "", "| record | chapter | mode | hardware | date | commit | wall time | data |"]
+    shipped.append("|---|---|---|---|---|---|---|---|")
+    for name, record in records.items():
+        facts, run = _record_facts(record), record.get("run", {})
+        minutes = f"{run['wall_seconds'] / 60:.0f} min" if isinstance(run.get("wall_seconds"), int | float) else "?"
+        shipped.append(
+            f"| `{name}` | {record.get('chapter', '?')} | {facts['mode']} | {facts['hardware']} | {facts['date']} | "
+            f"`{facts['commit']}` | {minutes} | {facts['data']} |"
+        )
+    lines = [*summary, "", *shipped, "", "## Each number with its conditions", ""]
     done = set()
     for name, value in constants(published_module).items():
         if name in entries:

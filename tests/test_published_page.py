@@ -115,6 +115,15 @@ def test_every_recorded_number_on_the_page_is_the_record_s(page):
         assert difference == pytest.approx(expected - paper.value, abs=0.006)
 
 
+def test_every_shipped_record_is_listed_with_its_mode_and_machine(page):
+    records_table = page[page.index("## The records") : page.index("## Each number")]
+    for name in vaelib.record_names():
+        record = json.loads((ROOT / "vaelib" / "recorded" / f"{name}.json").read_text())
+        row = next(line for line in records_table.splitlines() if line.startswith(f"| `{name}` |"))
+        assert record["hardware"] in row and record["date"] in row and record["run"]["commit"][:10] in row, row
+        assert f"{record['budget']} budget" in row
+
+
 def test_a_page_number_that_differs_from_the_record_is_caught(page):
     comparison = comparisons.COMPARISONS[0]
     section = entry_section(page, comparison.published)
