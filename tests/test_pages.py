@@ -8,7 +8,7 @@ import pytest
 from tools import chapters
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "chapters" / name for name in ("pitfalls.md", "where_next.md")]
+PAGES = [ROOT / "chapters" / name for name in ("pitfalls.md", "where_next.md", "published_numbers.md")]
 PITFALLS = ROOT / "chapters" / "pitfalls.md"
 
 

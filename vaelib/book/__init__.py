@@ -10,11 +10,17 @@ packages imports it; its names are importable from ``vaelib`` as well.
 from . import published
 from .budgets import BUDGETS, CHAPTERS, MODES, Budget, ModeTable, budget, chapter_settings, chapter_table
 from .checkpoints import SHARED_MODELS, CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
+from .comparisons import COMPARISONS, Comparison, fill_conditions, published_entries, record_value
 from .exercises import check_answer, check_log_likelihood_report
 from .export import LatentMap, decoder_onnx_bytes, export_decoder_onnx
 from .records import Record, RecordError, load_record, load_record_or_none, new_record, record_names
 
 __all__ = [
+    "Comparison",
+    "COMPARISONS",
+    "fill_conditions",
+    "published_entries",
+    "record_value",
     "Budget",
     "budget",
     "BUDGETS",

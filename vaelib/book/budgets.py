@@ -1,7 +1,11 @@
 """How much work each mode does: the shared budget and every chapter's per-mode table.
 
 A run is in one of three modes: ``smoke`` (CI and tests: seconds per chapter), ``cpu`` (a build
-on a laptop: minutes) and ``full`` (a GPU, or ``VAE_BOOK_BUDGET=full``: the published schedules).
+on a laptop: minutes) and ``full`` (a GPU, or ``VAE_BOOK_BUDGET=full``). What ``full`` means differs
+by chapter: for chapters 1-6 it runs longer schedules (up to 100 epochs, the length of Pyro's
+tutorial, for chapters 3 and 6); for chapters 7-9 it is sized to about an hour on
+one CPU thread, far shorter than the papers' schedules, and it is the mode of the shipped records
+(``vaelib/recorded/``, each with the hardware, date and commit it ran on).
 :func:`vaelib.budget` picks the mode; this module says what each mode means.
 
 * :data:`BUDGETS` holds the numbers every chapter shares (epochs, subset sizes, batch size).
@@ -37,7 +41,7 @@ class Budget:
     What :func:`budget` returns (``BUDGET = vaelib.budget()`` in every chapter's setup cell).
     """
 
-    mode: str  # "smoke" (CI, seconds), "cpu" (default build, minutes) or "full" (CUDA)
+    mode: str  # "smoke" (CI, seconds), "cpu" (default build, minutes) or "full" (CUDA; the records' mode)
     epochs: int  # passes over the training set for the main model of a chapter
     train_size: int | None  # training images used (None = the whole split)
     test_size: int | None  # test images used for evaluation (None = the whole split)

@@ -19,9 +19,12 @@ from .learned import (
     StandardNormalPrior,
     VampPrior,
 )
-from .shapes import FACTOR_NAMES, SHAPES, FactorImages, make_shapes
+from .seed_spread import two_way_spread
+from .shapes import FACTOR_NAMES, SHAPES, FactorImages, factors_modulo_symmetry, make_shapes
 
 __all__ = [
+    "factors_modulo_symmetry",
+    "two_way_spread",
     "beta_tcvae_terms",
     "elbo_surgery",
     "FACTOR_NAMES",

@@ -31,6 +31,7 @@ N_ROTATIONS = 40  # orientations 2 pi k / 40
 SIZE = 0.22  # radius of a shape at scale 1, as a fraction of the canvas side
 MAX_POSITIONS = 12  # whole-pixel shifts -6..5 keep every shape inside the canvas at every rotation
 FACTORS_SOURCE = "vaelib.factors (dSprites-like shapes)"
+ROTATION_SYMMETRY = (4, 2, 1)  # turns that map each shape onto itself: square 4, ellipse 2, heart 1
 
 
 @dataclass
@@ -107,6 +108,24 @@ def factor_values(factors: torch.Tensor, n_positions: int) -> torch.Tensor:
         ],
         dim=1,
     )
+
+
+def factors_modulo_symmetry(factors: torch.Tensor) -> torch.Tensor:
+    """``factors`` (N, 5) with each rotation index reduced modulo its shape's symmetry.
+
+    A square looks the same after a quarter turn and an ellipse after a half turn, so of the 40
+    rotations only 10 (squares), 20 (ellipses) and 40 (hearts) give different images: the rotation
+    index k becomes k mod (40 / symmetry). The other factors are returned unchanged. A MIG against
+    these factors scores rotation on what an image can show. Used in chapter 9.
+    """
+    if factors.dim() != 2 or factors.shape[1] != len(FACTOR_NAMES):
+        raise ValueError(
+            f"factors must have shape (N, {len(FACTOR_NAMES)}): {FACTOR_NAMES}; got {tuple(factors.shape)}"
+        )
+    period = torch.tensor([N_ROTATIONS // order for order in ROTATION_SYMMETRY], device=factors.device)
+    reduced = factors.clone()
+    reduced[:, 2] = factors[:, 2] % period[factors[:, 0]]
+    return reduced
 
 
 def make_shapes(n: int, seed: int = 0, n_positions: int = MAX_POSITIONS) -> FactorImages:
