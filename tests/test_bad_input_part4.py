@@ -304,3 +304,28 @@ def test_a_mistyped_fashion_mnist_folder_is_not_created(tmp_path):
     with pytest.raises(vaelib.DataUnavailableError, match="is not a folder"):
         vaelib.load_fashion_mnist(root=tmp_path / "mistyped", device="cpu")
     assert not (tmp_path / "mistyped").exists()
+
+
+def test_an_snr_of_nan_gradients_is_an_error_not_no_variance():
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.ones(3))
+    with pytest.raises(ValueError, match="gradient draw 0 holds NaN"):
+        vaelib.gradient_snr(lambda: (w * float("nan")).sum(), {"w": [w]}, repeats=5)
+    with pytest.raises(TypeError, match="repeats .* must be a whole number"):
+        vaelib.gradient_snr(lambda: (w * torch.randn(3)).sum(), {"w": [w]}, repeats=5.0)
+    with pytest.raises(ValueError, match="must return one number"):
+        vaelib.gradient_snr(lambda: w * torch.randn(3), {"w": [w]}, repeats=5)
+    snr = vaelib.gradient_snr(lambda: (w * (1 + torch.randn(3))).sum(), {"w": [w]}, repeats=200)["w"]
+    assert torch.isfinite(snr).all()
+
+
+def test_a_refinement_that_diverges_says_so_instead_of_returning_a_bound_of_minus_infinity():
+    torch.manual_seed(0)
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    x = (torch.rand(4, 1, 28, 28) > 0.5).float()
+    with pytest.raises(ValueError, match="refinement diverged.*Lower lr"):
+        vaelib.refine(model.encoder, model.decoder, x, 3, 1e6)
+    with pytest.raises(TypeError, match="write steps=3"):
+        vaelib.refine(model.encoder, model.decoder, x, 3.0, 1e-2)
+    refined = vaelib.refine(model.encoder, model.decoder, x, 3, 1e-2)
+    assert all(torch.isfinite(p).all() for p in refined)

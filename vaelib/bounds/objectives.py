@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 import torch
 import torch.nn as nn
 
+from .. import checks
 from ..data import ImageData
 from ..loop import eval_mode
 from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
@@ -98,20 +99,28 @@ def gradient_snr(
     (flattened; NaN where the gradient never varies). Running sums in float64, so memory does not grow
     with ``repeats``. Taught in chapter 7.
     """
-    if repeats < 2:
-        raise ValueError(f"repeats={repeats}: a variance needs at least 2 gradient draws")
+    repeats = checks.whole_number(repeats, "repeats (gradient draws; a variance needs at least 2)", minimum=2)
     names = list(groups)
     params = [list(groups[name]) for name in names]
     flat = [p for group in params for p in group]
     total = [torch.zeros(p.numel(), dtype=torch.float64, device=p.device) for p in flat]
     square = [torch.zeros_like(t) for t in total]
-    for _ in range(repeats):
-        grads = torch.autograd.grad(estimate(), flat, allow_unused=True)
+    for draw in range(repeats):
+        value = estimate()
+        if not isinstance(value, torch.Tensor) or value.numel() != 1:
+            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"estimate() must return one number (a scalar tensor) to differentiate, got {got}")
+        grads = torch.autograd.grad(value, flat, allow_unused=True)
         for i, g in enumerate(grads):
             if g is not None:
                 g = g.detach().flatten().double()
                 total[i] += g
                 square[i] += g * g
+        if not all(torch.isfinite(t).all() for t in total):  # one check per draw: an SNR of NaN is not "no variance"
+            raise ValueError(
+                f"gradient draw {draw} holds NaN or infinite values, so no SNR can be computed (the estimate or the "
+                "model's parameters went non-finite); check estimate() on its own first."
+            )
     out, i = {}, 0
     for name, group in zip(names, params, strict=True):
         mean = torch.cat([total[i + j] for j in range(len(group))]) / repeats
@@ -148,19 +157,35 @@ def refine(
     returned detached (refinement at test time). Kim et al. use momentum and gradient clipping; these
     are plain steps. Taught in chapter 7.
     """
-    if steps < 0:
-        raise ValueError(f"steps={steps} must be at least 0")
+    steps = checks.whole_number(steps, "steps", minimum=0)
+    lr = checks.real_number(lr, "lr", positive=True)
+    samples = checks.whole_number(samples, "samples")
     params = local_params(encoder, x) if params is None else params
     if not create_graph:
         params = tuple(p.detach().requires_grad_() for p in params)
-    for _ in range(steps):
+    for done in range(steps):
         elbo = log_importance_weights(
             encoder, decoder, x, samples, params=params, generator=generator, log_likelihood=log_likelihood
         ).mean(0)  # (B,)
+        if not torch.isfinite(elbo.detach()).all():  # one host sync per step
+            raise ValueError(
+                f"refinement diverged at step {done}: the ELBO of some images is {elbo.min().item():.4g}, so the "
+                f"refined q is worse than useless. Lower lr (now {lr}) or take fewer steps."
+            )
         grads = torch.autograd.grad(elbo.sum(), params, create_graph=create_graph)
         params = tuple(p + lr * g for p, g in zip(params, grads, strict=True))
         if not create_graph:
             params = tuple(p.detach().requires_grad_() for p in params)
+    if steps:  # the last step's result, checked once: a step too large gives a bound of -inf downstream
+        with torch.no_grad():
+            last = log_importance_weights(
+                encoder, decoder, x, samples, params=params, generator=generator, log_likelihood=log_likelihood
+            )
+        if not torch.isfinite(last).all():
+            raise ValueError(
+                f"refinement diverged at its last step ({steps}): the refined q gives a non-finite ELBO. Lower lr "
+                f"(now {lr}) or take fewer steps."
+            )
     return params if create_graph else tuple(p.detach() for p in params)
 
 
