@@ -52,9 +52,19 @@ def test_evaluation_record_obeys_the_bounds(evaluation_full):
     assert all(0 <= count <= evaluation_full["settings"]["z_dim"] for count in results["active_units"].values())
 
 
+WELL_FORMED_RUN = {
+    "notebook": "x.ipynb",
+    "commit": "abc",
+    "uncommitted_changes": False,
+    "wall_seconds": 1.0,
+    "command": "c",
+}
+assert set(WELL_FORMED_RUN) == set(records.RUN_KEYS)
+
+
 def test_record_must_hold_what_the_chapter_shows():
     record = {key: {} for key in records.REQUIRED_KEYS}
-    record["run"] = {key: 0 for key in records.RUN_KEYS}
+    record["run"] = dict(WELL_FORMED_RUN)
     like = {"chapter": "x", "settings": {"epochs": 1}, "results": {"curve": {}, "gaps": {}}}
     with pytest.raises(vaelib.RecordError, match=r"lacks settings.epochs, results.curve, results.gaps; record it"):
         records.check_record(record, like=like)
@@ -81,7 +91,7 @@ def test_load_record_or_none_prints_why_and_returns_none(monkeypatch, tmp_path, 
     assert vaelib.load_record_or_none("short") is None
     assert "lacks budget" in capsys.readouterr().out
     record = {key: {} for key in records.REQUIRED_KEYS}
-    record["run"] = {key: 0 for key in records.RUN_KEYS}
+    record["run"] = dict(WELL_FORMED_RUN)
     (tmp_path / "good.json").write_text(json.dumps(record))
     assert vaelib.load_record_or_none("good") == record and capsys.readouterr().out == ""
 
