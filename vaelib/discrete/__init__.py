@@ -2,3 +2,5 @@
 
 from .categorical import *  # noqa
 from .estimators import *  # noqa
+from .prior import *  # noqa
+from .vq import *  # noqa
