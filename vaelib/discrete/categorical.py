@@ -207,7 +207,7 @@ def gumbel_softmax(
         return soft
     index = (logits + noise).argmax(-1)
     one_hot = F.one_hot(index, logits.shape[-1]).to(soft.dtype)
-    return one_hot + soft - soft.detach()  # forward: one-hot; backward: the relaxed sample's gradient
+    return one_hot + (soft - soft.detach())  # forward: exactly one-hot; backward: the relaxed sample's gradient
 
 
 def categorical_kl_to_uniform(logits: torch.Tensor) -> torch.Tensor:
@@ -287,7 +287,9 @@ def check_options(estimator: str, n_samples: int, baseline: str, kl: str) -> Non
     if kl not in KL_KINDS:
         raise ValueError(f"kl must be one of {KL_KINDS}, got {kl!r}.")
     if kl == "concrete" and estimator != "gumbel_softmax":
-        raise ValueError("kl='concrete' is Maddison et al.'s relaxed objective; it goes with estimator='gumbel_softmax'.")
+        raise ValueError(
+            "kl='concrete' is Maddison et al.'s relaxed objective; it goes with estimator='gumbel_softmax'."
+        )
     if estimator == "score" and baseline == "loo" and n_samples < 2:
         raise ValueError(
             "the leave-one-out baseline needs n_samples >= 2 (each sample's baseline is the mean of the others' "
@@ -317,7 +319,7 @@ def surrogate_terms(
     *,
     temperature: float = 1.0,
     n_samples: int = 1,
-    baseline: str = "loo",
+    baseline: str = "none",
     kl: str = "categorical",
     prior_temperature: float | None = None,
     moving_mean=None,
@@ -386,9 +388,7 @@ def concrete_kl_sample(
     return (q.log_prob(log_y) - p.log_prob(log_y)).sum(-1)
 
 
-def categorical_elbo(
-    model: CategoricalVAE, x: torch.Tensor, *, generator: torch.Generator | None = None
-) -> ELBOTerms:
+def categorical_elbo(model: CategoricalVAE, x: torch.Tensor, *, generator: torch.Generator | None = None) -> ELBOTerms:
     """The discrete model's ELBO with one exact sample of the codes (closed-form KL), per example.
 
     What every estimator's model is scored with on a test set, whatever it was trained with: the
@@ -438,7 +438,7 @@ def categorical_objective(
     *,
     temperature: float = 1.0,
     n_samples: int = 1,
-    baseline: str = "loo",
+    baseline: str = "none",
     kl: str = "categorical",
     prior_temperature: float | None = None,
     decay: float = 0.9,
@@ -446,7 +446,8 @@ def categorical_objective(
     """The training objective of a :class:`CategoricalVAE` with one of ``ESTIMATORS`` (module docstring).
 
     ``temperature`` is the relaxations' tau (> 0), ``n_samples`` the samples per image, ``baseline`` the score
-    function's (``"none"``, ``"loo"`` with ``n_samples >= 2``, ``"mean"`` with moving-average ``decay``), ``kl``
+    function's (``"none"``, the default, so that a baseline is a visible choice; ``"loo"`` with ``n_samples >= 2``;
+    ``"mean"`` with moving-average ``decay``), ``kl``
     the relaxation's KL (``"categorical"``, Jang et al.; ``"concrete"``, Maddison et al., with
     ``prior_temperature``, default tau). Use it as ``vaelib.fit(model, train, test, objective=...)``.
     For chapter 10 (discrete latents).

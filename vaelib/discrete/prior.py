@@ -101,7 +101,7 @@ class PixelCNNPrior(nn.Module):
 def uniform_code_log_prob(n_codes: int, grid: int = GRID) -> float:
     """log p(c) of any grid under the uniform prior: -grid^2 log K nats. For chapter 10 (discrete latents)."""
     n_codes = checks.whole_number(n_codes, "n_codes", minimum=2)
-    return -checks.whole_number(grid, "grid") ** 2 * math.log(n_codes)
+    return -(checks.whole_number(grid, "grid") ** 2) * math.log(n_codes)
 
 
 @torch.no_grad()

@@ -292,7 +292,9 @@ def revive_dead_codes(
     model = _check_vqvae(model)
     checks.tensor(dead, "dead")
     if dead.is_floating_point() or dead.dim() != 1:
-        raise ValueError(f"dead must be a 1-D tensor of code indices (from dead_codes), got {dead.dtype} {tuple(dead.shape)}.")
+        raise ValueError(
+            f"dead must be a 1-D tensor of code indices (from dead_codes), got {dead.dtype} {tuple(dead.shape)}."
+        )
     if dead.numel() == 0:
         return 0
     check_codes(dead.view(-1, 1, 1), model.n_codes, grid=1)  # indices inside the codebook
