@@ -3,16 +3,17 @@ r"""A small VQ-VAE (van den Oord et al., 2017) for 28x28 binary images: a 7x7 gr
 The encoder maps x to z_e (B, D, 7, 7); each of the 49 vectors is replaced by its nearest codebook
 entry e_k (the code k), giving z_q; the decoder reads z_q and returns Bernoulli logits. The argmin
 has no gradient, so the decoder's gradient with respect to z_q is copied onto z_e (the straight-through
-estimator: z_q = z_e + sg[e_k - z_e] in value e_k). Per image, the training loss is (their eq. 3)
+estimator: z_q = z_e + sg[e_k - z_e] in value e_k). Per image, the training loss is (their objective,
+with a Bernoulli decoder)
 
 .. math::
     -\log p(x \mid z_q) + \lVert \mathrm{sg}[z_e] - e \rVert^2 + \beta \lVert z_e - \mathrm{sg}[e] \rVert^2
 
 the squared norms summed over the 49 positions and the D dimensions (the reconstruction is summed
-over the pixels too), beta = 0.25 by default. The second term (codebook loss) moves the codes toward
+over the pixels too), beta = ``COMMITMENT`` by default. The second term (codebook loss) moves the codes toward
 the encoder's outputs; the third (commitment loss) keeps the encoder near its codes. With ``ema=True``
 the codebook loss is dropped and each code is instead the exponential moving average of the encoder
-outputs assigned to it (their appendix A.1), with Laplace smoothing of the counts.
+outputs assigned to it (the alternative van den Oord et al. describe), with Laplace smoothing of the counts.
 
 Diagnostics: :func:`code_usage` counts how often each code is chosen over a data set, :func:`perplexity`
 turns the counts into exp(entropy) (K when all codes are used equally, 1 when one code takes all),
@@ -40,8 +41,8 @@ from ..losses import ELBOTerms, bernoulli_log_likelihood
 from ..settings import check_generator
 
 GRID = 7  # 28 -> 14 -> 7: the side of the code grid
-COMMITMENT = 0.25  # beta of van den Oord et al. (2017), who found results robust for 0.1 to 2.0
-EMA_DECAY = 0.99  # gamma of their appendix A.1
+COMMITMENT = 0.25  # beta, the weight of the commitment loss (a common default; check it against the paper)
+EMA_DECAY = 0.99  # gamma, the moving average's weight on the past
 EMA_EPSILON = 1e-5  # Laplace smoothing of the EMA counts
 
 
@@ -96,7 +97,7 @@ class VectorQuantizer(nn.Module):
         if decay >= 1:
             raise ValueError(f"decay must be below 1, got {decay}.")
         self.n_codes, self.code_dim, self.ema, self.decay = n_codes, code_dim, ema, decay
-        init = torch.empty(n_codes, code_dim).uniform_(-1 / n_codes, 1 / n_codes)  # as the authors' Sonnet code
+        init = torch.empty(n_codes, code_dim).uniform_(-1 / n_codes, 1 / n_codes)  # small codes: many start dead
         if ema:
             self.register_buffer("codebook", init)
             self.register_buffer("ema_count", torch.ones(n_codes))
@@ -222,7 +223,7 @@ def vq_objective(model: VQVAE, x: torch.Tensor) -> ELBOTerms:
 
     ``elbo`` (what fit maximises) = log p(x | z_q) - codebook loss - beta * commitment loss;
     ``reconstruction`` = log p(x | z_q); ``kl`` = 49 log K, the KL of the point-mass q to a uniform prior
-    over the codes (van den Oord et al., 2017, section 3.1: constant, so not trained). The history
+    over the codes (a constant, so not trained). The history
     therefore records reconstruction - kl, the bound on log p(x) under the uniform prior.
     For chapter 10 (discrete latents).
     """
