@@ -17,11 +17,14 @@ E_q[log p(x | z)] in a different way (``ESTIMATORS``):
 - ``"gumbel_softmax"``: the relaxation of Jang et al. (2017) and Maddison et al. (2017): the decoder reads
   y = softmax((logits + g) / tau), g ~ Gumbel(0, 1), and the gradient flows through y. It is the exact
   gradient of a *different* objective (the relaxed one), so it is biased for the ELBO above; the bias
-  vanishes as tau -> 0 while the variance grows. Which KL: ``kl="categorical"`` is what Jang et al.'s
-  code does (the closed-form KL of the discrete q to the uniform prior, beside the relaxed reconstruction);
-  ``kl="concrete"`` is Maddison et al.'s relaxed objective: the single-sample log q_tau(y | x) - log p_lambda(y)
-  of the relaxed sample under two Concrete densities (posterior temperature tau, prior temperature
-  ``prior_temperature``), computed for the log-space sample (ExpConcrete, as they advise).
+  vanishes as tau -> 0 while the variance grows. Which KL: ``kl="categorical"`` is Jang et al.'s choice
+  (section 4.2: a uniform categorical prior, not a Gumbel-Softmax one: the closed-form KL of the discrete q
+  beside the relaxed reconstruction; Maddison et al.'s eq. 22, which they warn is not necessarily a lower
+  bound in the relaxed model); ``kl="concrete"`` is Maddison et al.'s relaxed objective (their eqs. 20 and
+  25): the single-sample log q_tau(y | x) - log p_lambda(y) of the relaxed sample under two Concrete densities
+  (posterior temperature tau, prior temperature ``prior_temperature``), computed for the log-space sample
+  (ExpConcrete, their appendix C.3), a lower bound on the *relaxed* model's log-likelihood. Neither is a
+  bound on the discrete model: test scores use hard codes (:func:`categorical_elbo`).
 - ``"straight_through"``: Jang et al.'s straight-through Gumbel-softmax: the decoder reads the hard one-hot
   argmax of the same Gumbel perturbation, the gradient is that of the relaxed y. Biased at every tau.
 - ``"exact"``: enumeration of all K^L joint codes (affordable only when K^L is small): the exact
