@@ -8,8 +8,9 @@ seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
 ``labels`` (chapter 8) and ``priors`` (chapter 9); ``discrete`` holds the groundwork for chapter 10
-(discrete latents), reachable as ``vaelib.discrete.NAME`` and kept out of ``__all__`` until a chapter uses it. ``book`` holds the book's machinery (budgets,
-records, published numbers, exercise checks, checkpoints, the live map's export) on top of the rest.
+(discrete latents), reachable as ``vaelib.discrete.NAME`` and kept out of ``__all__`` until a chapter
+uses it. ``book`` holds the book's machinery (budgets, records, published numbers, exercise checks,
+checkpoints, the live map's export) on top of the rest.
 
 The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and
 each sub-package's ``__all__``. The sub-packages are also namespaces (``vaelib.bounds.X``); chapter 7's
