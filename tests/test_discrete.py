@@ -168,7 +168,7 @@ def test_the_score_function_estimator_is_unbiased_and_the_baseline_cuts_its_vari
             "plain": dict(estimator="score", n_samples=2, baseline="none"),
             "loo": dict(estimator="score", n_samples=2, baseline="loo"),
         },
-        4000,
+        2000,
         generator=g,
     )
     for s in stats.values():  # 36 coordinates: |z| < 4.5 each when unbiased (fails with prob. ~2e-4)
@@ -186,7 +186,7 @@ def test_the_relaxation_is_biased_and_its_bias_shrinks_as_the_temperature_falls(
         "st": dict(estimator="straight_through", temperature=1.0),
         "exact": dict(estimator="exact"),
     }
-    stats = discrete.compare_estimators(model, x, settings, 4000, generator=g)
+    stats = discrete.compare_estimators(model, x, settings, 2000, generator=g)
     hot, cold = stats["hot"], stats["cold"]
     assert hot.max_abs_z > 10 and hot.bias_squared > 10 * hot.bias_squared_se  # clearly biased when hot
     assert stats["st"].max_abs_z > 10  # straight-through is biased too
