@@ -251,6 +251,10 @@ def test_bad_input_to_the_categorical_api_gets_clear_errors(tiny):
             discrete.gumbel_softmax(logits, tau)
     with pytest.raises(ValueError, match="temperature"):
         discrete.categorical_objective("gumbel_softmax", temperature=0.0)
+    with pytest.raises(ValueError, match="prior_temperature"):
+        discrete.surrogate_terms(
+            model.decoder, model.encoder(x), x, "gumbel_softmax", kl="concrete", prior_temperature=0
+        )
     with pytest.raises(ValueError, match="K >= 2"):
         discrete.gumbel_softmax(torch.randn(2, 3, 1), 1.0)
     with pytest.raises(ValueError, match=r"shape \(\.\.\., L, K\)"):
@@ -369,6 +373,8 @@ def test_bad_input_to_the_vq_api_gets_clear_errors():
     model = VQVAE(8, 4, (8, 8))
     with pytest.raises(ValueError, match="n_codes must be at least 2"):
         VQVAE(1)
+    with pytest.raises(ValueError, match="code_dim must be at least 1"):
+        VQVAE(8, 0)
     with pytest.raises(ValueError, match=r"0 to 7, but hold values in \[8, 8\]"):
         model.decode_codes(torch.full((2, 7, 7), 8))
     negative = torch.zeros(1, 7, 7, dtype=torch.int64)

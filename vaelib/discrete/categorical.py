@@ -365,7 +365,8 @@ def surrogate_terms(
     y = gumbel_softmax(logits.expand(n_samples, *logits.shape), temperature, hard=hard, noise=noise)
     reconstruction = bernoulli_log_likelihood(decoder(y.flatten(0, 1)), flat, validate=False).view(n_samples, -1)
     if kl == "concrete":
-        kl_term = concrete_kl_sample(logits, noise, temperature, prior_temperature or temperature)
+        lam = temperature if prior_temperature is None else prior_temperature  # 0 is refused, not replaced
+        kl_term = concrete_kl_sample(logits, noise, temperature, lam)
     else:
         kl_term = kl_term.expand(n_samples, -1)
     reconstruction, kl_term = reconstruction.mean(0), kl_term.mean(0)

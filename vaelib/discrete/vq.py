@@ -173,6 +173,7 @@ class VQVAE(nn.Module):
             raise ValueError(f"channels must be two whole numbers (c1, c2), got {channels!r}.")
         c1, c2 = (checks.whole_number(c, "channels") for c in channels)
         self.commitment = checks.real_number(commitment, "commitment", minimum=0.0)
+        self.quantizer = VectorQuantizer(n_codes, code_dim, ema=ema)  # checks n_codes and code_dim first
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1),
             nn.ReLU(),
@@ -182,7 +183,6 @@ class VQVAE(nn.Module):
             nn.ReLU(),
             nn.Conv2d(c2, code_dim, 1),
         )
-        self.quantizer = VectorQuantizer(n_codes, code_dim, ema=ema)
         self.decoder = nn.Sequential(
             nn.Conv2d(code_dim, c2, 3, padding=1),
             nn.ReLU(),
