@@ -195,6 +195,18 @@ def test_the_relaxation_is_biased_and_its_bias_shrinks_as_the_temperature_falls(
     assert stats["exact"].variance == 0 and stats["exact"].bias_norm < 1e-5
 
 
+def test_gradient_draws_in_chunks_have_the_shape_and_the_mean_of_one_batch(tiny):
+    model, x = tiny
+    whole = discrete.gradient_draws(
+        model, x, "gumbel_softmax", 30, generator=torch.Generator().manual_seed(0), chunk=30
+    )
+    parts = discrete.gradient_draws(model, x, "gumbel_softmax", 30, generator=torch.Generator().manual_seed(0), chunk=7)
+    assert whole.shape == parts.shape == (30, 6 * 2 * 3)
+    assert not torch.allclose(whole[0], whole[1])  # independent draws differ
+    # The noise is drawn per chunk, so the draws differ in order but not in distribution: compare their means.
+    assert torch.allclose(whole.mean(0), parts.mean(0), atol=6 * (whole.std(0).max() / 30**0.5).item())
+
+
 def test_gradient_stats_sees_a_known_bias_and_variance():
     g = torch.Generator().manual_seed(0)
     exact = torch.zeros(50)

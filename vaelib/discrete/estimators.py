@@ -72,34 +72,31 @@ def gradient_draws(
     n_samples: int = 1,
     baseline: str = "none",
     generator: torch.Generator | None = None,
+    chunk: int = 500,
 ) -> torch.Tensor:
     """``n_draws`` independent estimates of the gradient of sum_b ELBO(x_b) w.r.t. the encoder's logits: (n_draws, P).
 
     Each draw is the estimator of :func:`~vaelib.discrete.categorical.surrogate_terms` (the one the
-    training objective uses), with ``n_samples`` samples per image and fresh noise; all draws are
-    computed in one batch. ``baseline`` is ``"none"`` or ``"loo"`` (a moving mean needs a training run).
-    For chapter 10 (discrete latents).
+    training objective uses), with ``n_samples`` samples per image and fresh noise; ``chunk`` draws are
+    computed per batch (memory grows with chunk x images x samples decoder outputs). ``baseline`` is
+    ``"none"`` or ``"loo"`` (a moving mean needs a training run). For chapter 10 (discrete latents).
     """
     _check(model, x)
     n_draws = checks.whole_number(n_draws, "n_draws", minimum=2)
+    chunk = checks.whole_number(chunk, "chunk")
     check_options(estimator, n_samples, baseline, "categorical")
     if baseline == "mean":
         raise ValueError("baseline='mean' is a moving average across training steps; measure 'none' or 'loo' here.")
     logits = _encoder_logits(model, x)
-    copies = logits.repeat(n_draws, 1, 1).requires_grad_()  # (D * B, L, K): draw d holds rows d*B .. (d+1)*B - 1
-    images = x.repeat(n_draws, 1, 1, 1)
-    terms = surrogate_terms(
-        model.decoder,
-        copies,
-        images,
-        estimator,
-        temperature=temperature,
-        n_samples=n_samples,
-        baseline=baseline,
-        generator=generator,
-    )
-    (grad,) = torch.autograd.grad(terms.elbo.sum(), copies)
-    return grad.view(n_draws, -1)
+    options = dict(temperature=temperature, n_samples=n_samples, baseline=baseline, generator=generator)
+    parts = []
+    for start in range(0, n_draws, chunk):
+        d = min(chunk, n_draws - start)
+        copies = logits.repeat(d, 1, 1).requires_grad_()  # (d * B, L, K): draw i holds rows i*B .. (i+1)*B - 1
+        terms = surrogate_terms(model.decoder, copies, x.repeat(d, 1, 1, 1), estimator, **options)
+        (grad,) = torch.autograd.grad(terms.elbo.sum(), copies)
+        parts.append(grad.view(d, -1))
+    return torch.cat(parts)
 
 
 @dataclass(frozen=True)
