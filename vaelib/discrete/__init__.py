@@ -20,8 +20,8 @@ Design note for chapter 10 (a proposal for the next session; numbers measured on
 Sections.
 
 1. Gradients through a discrete choice. The 20 x 10 categorical VAE on binarized MNIST (dynamic
-   binarization for training, the fixed test binarization of chapter 6 for scoring), one run per
-   estimator on the same architecture and seed: score function with the leave-one-out baseline
+   binarization for training; for scoring, one fixed test binarization, the same as chapter 6's, as the
+   issue asks), one run per estimator on the same architecture and seed: score function with the leave-one-out baseline
    (``n_samples=2``; the same two decoder passes per image are then given to the other estimators too
    or the table states the difference), Gumbel-softmax (tau = 1, Jang et al.'s categorical KL;
    optionally annealed), straight-through Gumbel. Table: test ELBO (``categorical_elbo``, hard codes, for
@@ -33,13 +33,14 @@ Sections.
    without the baseline (unbiased: |z| small; variance cut by orders of magnitude), Gumbel-softmax at a
    sweep of temperatures (bias falls, variance rises as tau falls), straight-through (biased at every
    tau). Assert only what the tests below show robustly (z-scores, bias vs its standard error).
-   Measured once on a random 2 x 3 model, 4 images, 4,000 draws: the plain score function's variance
-   (tr Cov) was about 1.6e6 against 5.2 with the LOO baseline (the learning signal is ~-545 nats); the
+   Measured once on a random 2 x 3 model (hidden 32), 4 images, 4,000 draws: the plain score function's
+   variance (tr Cov, 1 sample) was about 1.6e6 against 5.2 with the LOO baseline (2 samples; the learning
+   signal is ~-545 nats, so a baseline is not optional); the
    relaxation's squared bias 1.12 (tau = 10), 0.15 (1), 0.011 (0.3), 0.005 +- 0.004 (0.1), its variance
    0.0007, 0.38, 3.7, 15; straight-through (tau = 1) squared bias 0.30, variance 0.57.
 3. VQ-VAE, done the way people get stuck. ``VQVAE(64, 16)`` trained with ``vaelib.fit(objective=vq_objective)``
    and a ``CodebookMonitor``; the same with ``ema=True``; a run without revival to show the dead codes
-   (with the authors' small initial codebook, most codes are dead after the first epoch), then with
+   (with a small initial codebook, uniform in +-1/K, most codes are dead after the first epoch), then with
    ``revive=True``. Per-epoch perplexity and dead-code counts; reconstructions beside chapter 4's conv VAE.
 4. A prior over the codes. Uniform codes decode to noise; ``PixelCNNPrior`` fitted to the training set's
    grids (``encode_dataset``, ``fit_code_prior``), its held-out log p(codes) against the uniform

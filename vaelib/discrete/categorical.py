@@ -94,7 +94,7 @@ def _check_sizes(n_latents, n_classes, hidden_dim, what: str) -> None:
 class CategoricalEncoder(nn.Module):
     """x (B, 1, 28, 28) -> 784 -> hidden -> hidden // 2 -> normalised logits (B, L, K) of q(z_l | x).
 
-    For chapter 10 (discrete latents); Jang et al. (2017) used 512 and 256 hidden units.
+    For chapter 10 (discrete latents).
     """
 
     def __init__(self, n_latents: int = 20, n_classes: int = 10, hidden_dim: int = 512):
@@ -143,7 +143,7 @@ class CategoricalDecoder(nn.Module):
 
 
 class CategoricalVAE(nn.Module):
-    """L categorical latents of K classes (default 20 x 10, as Jang et al., 2017), MLP encoder and decoder.
+    """L categorical latents of K classes (default 20 x 10, the size of Jang et al.'s, 2017), MLP encoder and decoder.
 
     ``encoder(x)`` gives log q (B, L, K); ``decoder(z)`` reads one-hot or relaxed codes (B, L, K). Train it
     with ``vaelib.fit(model, train, objective=categorical_objective(...))``. For chapter 10 (discrete latents).
