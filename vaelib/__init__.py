@@ -7,8 +7,10 @@ loop, the fit functions and the scores) -> ``plots``. Beside them: ``settings`` 
 seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's q), ``pyro_vae``,
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
-``labels`` (chapter 8) and ``priors`` (chapter 9). ``book`` holds the book's machinery (budgets,
-records, published numbers, exercise checks, checkpoints, the live map's export) on top of the rest.
+``labels`` (chapter 8) and ``priors`` (chapter 9); ``discrete`` holds the groundwork for chapter 10
+(discrete latents), reachable as ``vaelib.discrete.NAME`` and kept out of ``__all__`` until a chapter
+uses it. ``book`` holds the book's machinery (budgets, records, published numbers, exercise checks,
+checkpoints, the live map's export) on top of the rest.
 
 The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and
 each sub-package's ``__all__``. The sub-packages are also namespaces (``vaelib.bounds.X``); chapter 7's
@@ -19,7 +21,7 @@ the chapters that teach or use it. Importing vaelib does no work: no data is loa
 touched.
 """
 
-from . import book, bounds, labels, plots, priors
+from . import book, bounds, discrete, labels, plots, priors
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
 from .book import *  # book.__all__
 from .book import published

@@ -240,3 +240,60 @@ LOCATELLO_TRAINING_STEPS = Published(
     where="the study's released configuration, disentanglement_lib/config/unsupervised_study_v1 (model_configs/"
     "shared.gin, sweep.py, metric_configs/mig.gin)",
 )
+
+
+# Chapter 10 (discrete latents). Read this session in the papers' own text (the ICLR 2017 versions).
+_JANG_CONDITIONS = (
+    "MNIST with a fixed binarization for training and evaluation; a VAE with 20 categorical latents of 10 classes "
+    "(their Figure 4: 784-(20x10)-200), a uniform categorical prior with the analytic discrete KL (not a "
+    "Gumbel-Softmax prior, so the training objective is not a bound while the samples are relaxed); temperature "
+    "annealed as tau = max(0.5, exp(-r t)), updated every N steps, N in {500, 1000} and r in {1e-5, 1e-4} chosen on "
+    "the validation set; SGD with momentum 0.9, learning rate from {3e-5, 1e-5, 3e-4, 1e-4, 3e-3, 1e-3} chosen on "
+    "the validation set per estimator; samples discretized to one-hot for evaluation, scored with a multi-sample "
+    "bound (m = 1000) on the test set; SF, DARN and MuProp with variance normalization"
+)
+JANG_CATEGORICAL_VAE_LOSS = {
+    name: Published(
+        value,
+        "nats per image (a loss: minus the bound; lower is better)",
+        f"test negative variational lower bound of the 20 x 10 categorical VAE trained with {name}",
+        _JANG_CONDITIONS,
+        "jang2017categorical",
+        f"Table 1, row VAE (Cat.), column {name}",
+    )
+    for name, value in (
+        ("SF", 110.6),
+        ("DARN", 128.8),
+        ("MuProp", 107.0),
+        ("ST", 110.9),
+        ("Annealed ST", 107.8),
+        ("Gumbel-S.", 101.5),
+        ("ST Gumbel-S.", 107.8),
+    )
+}
+
+_MADDISON_CONDITIONS = (
+    "MNIST with the fixed binarization of Salakhutdinov & Murray (2008), 50,000/10,000/10,000 split; n-ary discrete "
+    "units whose states are the corners of the hypercube {-1, 1}^log2(n) (a layer of 240 8-ary units is 80 8-way "
+    "variables); non-linear conditioning (two tanh layers of the stochastic layer's size), as Burda et al. (2016) "
+    "with discrete variables; trained on the m-sample objective L_m with Concrete relaxations in log space "
+    "(ExpConcrete) and Concrete densities for the KL, fixed temperatures (4-ary: posterior 1, prior 2/3; 8-ary: "
+    "posterior 2/3, prior 2/5), Adam for 10^7 steps of batch 64, learning rate 1e-4 chosen on validation; test NLL "
+    "estimated with L_50000"
+)
+MADDISON_NARY_NLL = {
+    (arity, layers, m): Published(
+        value,
+        "nats per image (negative log-likelihood; lower is better)",
+        f"test NLL (L_50000) of a {arity}-ary model {layers} trained on L_{m} with Concrete relaxations",
+        _MADDISON_CONDITIONS,
+        "maddison2017concrete",
+        f"Appendix E, Table 2, {arity}-ary {layers}, m = {m}, MNIST test",
+    )
+    for arity, layers, m, value in (
+        (4, "(240H~784V)", 1, 91.4),
+        (8, "(240H~784V)", 1, 92.5),
+        (4, "(240H~240H~784V)", 5, 86.7),  # also quoted in section 5.2 as the best 4-ary model
+        (8, "(240H~240H~784V)", 5, 87.4),  # ... and the best 8-ary model
+    )
+}
