@@ -80,7 +80,7 @@ from .models import VAE, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from .monitor import ActiveUnits
 from .priors import *  # priors.__all__
 from .pyro_vae import PyroVAE
-from .sampling import local_params, rsample_posterior
+from .sampling import DiagonalParams, local_params, rsample_posterior
 from .settings import ENVIRONMENT, data_root, hardware_name, pick_device, seed_everything, smoke_mode
 from .stats import PairedDifference, paired_difference
 from .toy import LinearGaussian
@@ -130,6 +130,7 @@ _CORE = [
     "check_log_variance_sampler",
     "continuous_bernoulli_log_likelihood",
     "data_root",
+    "DiagonalParams",
     "diagonal_normal_log_prob",
     "discrete_to_density_offset",
     "elbo",

@@ -9,11 +9,32 @@ parameters are ``(loc, log scale)``: unconstrained, so they can be optimised per
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn as nn
 
 from .gaussians import standard_normal_log_prob
 from .settings import check_generator
+
+
+class DiagonalParams(NamedTuple):
+    """A diagonal Gaussian q's local parameters: ``loc`` and ``log_scale``, each (B, d).
+
+    Not what a diagonal encoder returns, ``(loc, scale)``: the log makes them unconstrained, so they can
+    be optimised per image. Wherever ``params=`` stands for a diagonal encoder's q, only this type is
+    accepted, so a ``(loc, scale)`` pair is refused instead of read as ``(loc, log scale)``. Used in
+    chapter 7 through inference_gaps and refine.
+    """
+
+    loc: torch.Tensor
+    log_scale: torch.Tensor
+
+
+def same_kind(params: tuple, values) -> tuple:
+    """``values`` as local parameters of the same kind as ``params`` (a DiagonalParams stays one)."""
+    values = tuple(values)
+    return DiagonalParams(*values) if isinstance(params, DiagonalParams) else values
 
 
 def standard_normal_noise(shape, like: torch.Tensor, eps=None, generator=None) -> torch.Tensor:
@@ -47,7 +68,7 @@ def local_params(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...
     if hasattr(encoder, "rsample"):
         return tuple(encoder(x))
     loc, scale = encoder(x)
-    return loc, scale.log()
+    return DiagonalParams(loc, scale.log())
 
 
 def rsample_posterior(encoder: nn.Module, params, n: int, *, eps=None, generator=None, stop_gradient=False):
@@ -55,4 +76,10 @@ def rsample_posterior(encoder: nn.Module, params, n: int, *, eps=None, generator
     z (n, B, d), log q(z|x) (n, B). Any encoder of vaelib. Used in chapter 7 through inference_gaps."""
     if hasattr(encoder, "rsample"):
         return encoder.rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)
+    if not isinstance(params, DiagonalParams):
+        raise TypeError(
+            f"params for a diagonal encoder ({type(encoder).__name__}) must be its local parameters, "
+            "vaelib.local_params(encoder, x), a DiagonalParams(loc, log_scale); a plain pair such as the encoder's "
+            "(loc, scale) would be read as (loc, log scale). Wrap yours: vaelib.DiagonalParams(loc, scale.log())."
+        )
     return diagonal_rsample(params, n, eps=eps, generator=generator, stop_gradient=stop_gradient)

@@ -21,7 +21,7 @@ from .. import checks
 from ..data import ImageData
 from ..loop import eval_mode
 from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
-from ..sampling import local_params
+from ..sampling import local_params, same_kind
 
 ESTIMATORS = ("iwae", "dreg")  # gradient estimators of L_K that iwae_objective offers
 
@@ -162,7 +162,7 @@ def refine(
     samples = checks.whole_number(samples, "samples")
     params = local_params(encoder, x) if params is None else params
     if not create_graph:
-        params = tuple(p.detach().requires_grad_() for p in params)
+        params = same_kind(params, (p.detach().requires_grad_() for p in params))
     for done in range(steps):
         elbo = log_importance_weights(
             encoder, decoder, x, samples, params=params, generator=generator, log_likelihood=log_likelihood
@@ -173,9 +173,9 @@ def refine(
                 f"refined q is worse than useless. Lower lr (now {lr}) or take fewer steps."
             )
         grads = torch.autograd.grad(elbo.sum(), params, create_graph=create_graph)
-        params = tuple(p + lr * g for p, g in zip(params, grads, strict=True))
+        params = same_kind(params, (p + lr * g for p, g in zip(params, grads, strict=True)))
         if not create_graph:
-            params = tuple(p.detach().requires_grad_() for p in params)
+            params = same_kind(params, (p.detach().requires_grad_() for p in params))
     if steps:  # the last step's result, checked once: a step too large gives a bound of -inf downstream
         with torch.no_grad():
             last = log_importance_weights(
@@ -186,7 +186,7 @@ def refine(
                 f"refinement diverged at its last step ({steps}): the refined q gives a non-finite ELBO. Lower lr "
                 f"(now {lr}) or take fewer steps."
             )
-    return params if create_graph else tuple(p.detach() for p in params)
+    return params if create_graph else same_kind(params, (p.detach() for p in params))
 
 
 def semi_amortized_objective(steps: int, lr: float, log_likelihood: LogLikelihood = bernoulli_log_likelihood):
@@ -270,12 +270,13 @@ def inference_gaps(
     """
     if not isinstance(per_image, bool):
         raise TypeError(f"per_image must be True or False, got {per_image!r}")
-    start = tuple(p.detach() for p in (local_params(encoder, x) if params is None else params))
+    given = local_params(encoder, x) if params is None else params
+    start = same_kind(given, (p.detach() for p in given))
     free = [p.clone().requires_grad_() for p in start]
     optimizer = torch.optim.Adam(free, lr=lr)
     for _ in range(steps):
         elbo = log_importance_weights(
-            encoder, decoder, x, samples, params=tuple(free), log_likelihood=log_likelihood
+            encoder, decoder, x, samples, params=same_kind(start, free), log_likelihood=log_likelihood
         ).mean(0)
         grads = torch.autograd.grad(-elbo.sum(), free)  # each image's parameters get their own gradient only
         for p, g in zip(free, grads, strict=True):
@@ -283,7 +284,7 @@ def inference_gaps(
         optimizer.step()
     levels = {}
     with torch.no_grad():
-        for name, params in (("amortised", start), ("optimised", tuple(p.detach() for p in free))):
+        for name, params in (("amortised", start), ("optimised", same_kind(start, (p.detach() for p in free)))):
             seeded = torch.Generator(device=x.device).manual_seed(seed)
             w = log_importance_weights(
                 encoder, decoder, x, k, params=params, generator=seeded, log_likelihood=log_likelihood
