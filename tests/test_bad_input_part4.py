@@ -351,3 +351,58 @@ def test_a_diagonal_encoders_own_output_is_not_read_as_its_local_parameters():
     assert given == pytest.approx(default, rel=1e-4, abs=1e-4)
     refined = vaelib.refine(model.encoder, model.decoder, x, 2, 1e-2)
     assert isinstance(refined, vaelib.DiagonalParams), "refinement keeps the kind of parameters it was given"
+
+
+def test_posterior_mean_leaves_a_batch_norm_encoder_as_it_was():
+    torch.manual_seed(0)
+    encoder = vaelib.VAE.conv(z_dim=3).encoder
+    encoder.train()
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    mean = vaelib.posterior_mean(encoder, torch.rand(4, 1, 28, 28))
+    assert mean.shape == (4, 3) and encoder.training and not mean.requires_grad
+    assert all(torch.equal(v, before[k]) for k, v in encoder.state_dict().items())
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (torch.tensor([0, 1, 10]), r"lie in 0\.\.9"),
+        (torch.tensor([0.0, 1.0]), "must be integers"),
+        (torch.tensor([True, False]), "must be integers"),
+    ],
+    ids=["ten", "float", "bool"],
+)
+def test_one_hot_refuses_labels_that_are_not_classes(labels, message):
+    with pytest.raises(ValueError, match=message):
+        vaelib.one_hot(labels)
+
+
+def test_one_hot_takes_any_integer_dtype():
+    assert torch.equal(vaelib.one_hot(torch.tensor([3], dtype=torch.uint8)), vaelib.one_hot(torch.tensor([3])))
+
+
+def test_split_labelled_refuses_float_counts_and_labels_outside_the_classes():
+    images = torch.rand(40, 1, 28, 28)
+    good = ImageData(images, torch.arange(40) % 10, "test")
+    with pytest.raises(TypeError, match="write n_labelled=20"):
+        vaelib.split_labelled(good, 20.0)
+    bad = ImageData(images, torch.arange(40) % 10 - 1, "test")
+    with pytest.raises(ValueError, match="labels from -1 to 8"):
+        vaelib.split_labelled(bad, 10)
+    assert len(vaelib.split_labelled(good, 20).labelled) == 20
+
+
+def test_label_models_refuse_networks_that_disagree():
+    encoder, decoder = vaelib.LabelMLPEncoder(z_dim=4, hidden_dim=8), vaelib.LabelMLPDecoder(z_dim=5, hidden_dim=8)
+    with pytest.raises(ValueError, match=r"disagree on z_dim \(encoder 4, decoder 5\)"):
+        vaelib.CVAE(encoder, decoder)
+    decoder = vaelib.LabelMLPDecoder(z_dim=4, hidden_dim=8)
+    classifier = vaelib.MLPClassifier(hidden_dim=8, n_classes=5)
+    with pytest.raises(ValueError, match=r"disagree on n_classes \(encoder 10, decoder 10, classifier 5\)"):
+        vaelib.M2(encoder, decoder, classifier)
+
+
+@pytest.mark.parametrize("make", [lambda: vaelib.FullCovarianceEncoder(z_dim=0), lambda: vaelib.FlowEncoder(z_dim=0)])
+def test_richer_encoders_refuse_an_empty_code(make):
+    with pytest.raises(ValueError, match="z_dim must be at least 1"):
+        make()

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from .. import checks
 from ..data import IMAGE_SHAPE, N_PIXELS
 from ..gaussians import standard_normal_log_prob
+from ..loop import eval_mode
 from ..models import positive_scale
 from ..sampling import diagonal_rsample, local_params, standard_normal_noise
 
@@ -51,7 +52,8 @@ class FullCovarianceEncoder(nn.Module):
 
     def __init__(self, z_dim: int = 50, hidden_dim: int = 400, off_diagonal_scale: float = 0.1):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim = checks.whole_number(z_dim, "z_dim")
+        hidden_dim = checks.whole_number(hidden_dim, "hidden_dim")
         self.off_diagonal_scale = checks.real_number(off_diagonal_scale, "off_diagonal_scale", positive=True)
         self.hidden = nn.Linear(N_PIXELS, hidden_dim)
         self.loc = nn.Linear(hidden_dim, z_dim)
@@ -117,7 +119,8 @@ class FlowEncoder(nn.Module):
         super().__init__()
         if flow not in FLOWS:
             raise ValueError(f"flow={flow!r} is not one of {FLOWS}")
-        if n_flows < 1:
+        z_dim, hidden_dim = checks.whole_number(z_dim, "z_dim"), checks.whole_number(hidden_dim, "hidden_dim")
+        if checks.whole_number(n_flows, "n_flows", minimum=0) < 1:
             raise ValueError(f"n_flows={n_flows}: a flow encoder needs at least one step (else use MLPEncoder)")
         self.z_dim, self.flow = z_dim, flow
         context_dim = context_dim or z_dim
@@ -163,15 +166,18 @@ def posterior_mean(encoder: nn.Module, x: torch.Tensor, samples: int = 256, gene
 
     The flow's samples use the *same* noise for every image (common random numbers), so a unit whose
     q does not depend on x gets exactly the same mean for every image, and its activity
-    (:func:`vaelib.active_units`) is not inflated by sampling noise. Taught in chapter 7.
+    (:func:`vaelib.active_units`) is not inflated by sampling noise. The encoder runs in eval mode without
+    gradients and keeps its mode, so a batch-norm encoder's statistics are not changed. Taught in chapter 7.
     """
-    params = local_params(encoder, x)
-    if not isinstance(encoder, FlowEncoder):
-        return params[0]
-    loc = params[0]
-    eps = standard_normal_noise((samples, 1, loc.shape[1]), loc, None, generator).expand(-1, len(loc), -1)
-    z, _ = encoder.rsample(params, samples, eps=eps)
-    return z.mean(0)
+    samples = checks.whole_number(samples, "samples")
+    with eval_mode(encoder), torch.no_grad():
+        params = local_params(encoder, x)
+        if not isinstance(encoder, FlowEncoder):
+            return params[0]
+        loc = params[0]
+        eps = standard_normal_noise((samples, 1, loc.shape[1]), loc, None, generator).expand(-1, len(loc), -1)
+        z, _ = encoder.rsample(params, samples, eps=eps)
+        return z.mean(0)
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from pyro.infer import config_enumerate
 
+from .. import checks
 from ..data import IMAGE_SHAPE, N_PIXELS, ImageData, TensorBatches
 from ..models import positive_scale
 
@@ -34,11 +35,13 @@ N_CLASSES = 10  # digit classes of MNIST
 
 def one_hot(y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
     """Integer labels (...,) -> float one-hot vectors (..., n_classes). Taught in chapter 8."""
-    if y.is_floating_point():
+    n_classes = checks.whole_number(n_classes, "n_classes", minimum=2)
+    checks.tensor(y, "labels")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise ValueError(f"labels must be integers 0..{n_classes - 1}, got dtype {y.dtype}; use y.long()")
     if y.numel() and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}, found [{int(y.min())}, {int(y.max())}]")
-    return F.one_hot(y, n_classes).float()
+    return F.one_hot(y.long(), n_classes).float()  # any integer dtype (uint8, int32 ...) as int64
 
 
 def _joined(features: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
@@ -160,10 +163,18 @@ def split_labelled(data: ImageData, n_labelled: int, seed: int = 0) -> LabelSpli
     same on every device and machine; within each class the first images of that permutation are kept.
     Taught in chapter 8.
     """
+    n_labelled = checks.whole_number(n_labelled, "n_labelled", minimum=0)
     if n_labelled < N_CLASSES or n_labelled % N_CLASSES:
         raise ValueError(f"n_labelled={n_labelled}: ask for a positive multiple of {N_CLASSES} (balanced classes)")
     per_class = n_labelled // N_CLASSES
     labels = data.labels.cpu()
+    low, high = checks.value_range(labels) if len(labels) else (0, 0)
+    if low < 0 or high >= N_CLASSES:
+        raise ValueError(
+            f"data holds labels from {low:g} to {high:g}; a balanced split of the {N_CLASSES} digit classes needs "
+            f"labels 0 to {N_CLASSES - 1}. Drop or relabel the others first."
+        )
+    labels = labels.long()
     counts = torch.bincount(labels, minlength=N_CLASSES)
     if counts.min() < per_class + 1:
         raise ValueError(
@@ -228,6 +239,18 @@ class TwoStreamBatches:
 # --------------------------------------------------------------------------- the two models
 
 
+def _check_parts(**parts: nn.Module) -> None:
+    """The networks of one model agree: the same latent size (encoder, decoder) and the same classes (all)."""
+    for name, part in parts.items():
+        checks.module(part, name)
+    sizes = {name: part.z_dim for name, part in parts.items() if hasattr(part, "z_dim")}
+    classes = {name: part.n_classes for name, part in parts.items() if hasattr(part, "n_classes")}
+    for what, found in (("z_dim", sizes), ("n_classes", classes)):
+        if len(set(found.values())) > 1:
+            listed = ", ".join(f"{name} {value}" for name, value in found.items())
+            raise ValueError(f"the networks disagree on {what} ({listed}); build them with the same {what}.")
+
+
 class CVAE(nn.Module):
     r"""The conditional VAE: model p(z) p(x | y, z), guide q(z | x, y), y always given. Taught in chapter 8.
 
@@ -244,8 +267,7 @@ class CVAE(nn.Module):
 
     def __init__(self, encoder: LabelMLPEncoder, decoder: LabelMLPDecoder, conditional: bool = True):
         super().__init__()
-        if encoder.z_dim != decoder.z_dim:
-            raise ValueError(f"encoder has z_dim={encoder.z_dim} but decoder has z_dim={decoder.z_dim}")
+        _check_parts(encoder=encoder, decoder=decoder)
         self.encoder, self.decoder, self.conditional = encoder, decoder, conditional
         self.z_dim, self.n_classes = encoder.z_dim, encoder.n_classes
 
@@ -284,8 +306,7 @@ class M2(nn.Module):
 
     def __init__(self, encoder: LabelMLPEncoder, decoder: LabelMLPDecoder, classifier: MLPClassifier):
         super().__init__()
-        if encoder.z_dim != decoder.z_dim:
-            raise ValueError(f"encoder has z_dim={encoder.z_dim} but decoder has z_dim={decoder.z_dim}")
+        _check_parts(encoder=encoder, decoder=decoder, classifier=classifier)
         self.encoder, self.decoder, self.classifier = encoder, decoder, classifier
         self.z_dim, self.n_classes = encoder.z_dim, encoder.n_classes
         self.enumerated_guide = config_enumerate(self.guide, "parallel")
