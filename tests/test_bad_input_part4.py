@@ -406,3 +406,25 @@ def test_label_models_refuse_networks_that_disagree():
 def test_richer_encoders_refuse_an_empty_code(make):
     with pytest.raises(ValueError, match="z_dim must be at least 1"):
         make()
+
+
+def test_zero_images_or_codes_are_refused_with_the_likely_cause_not_a_division_by_zero():
+    empty = ImageData(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long), "test")
+    model, classifier = vaelib.VAE.mlp(z_dim=2, hidden_dim=4), vaelib.MLPClassifier(hidden_dim=4)
+    cvae = vaelib.CVAE(vaelib.LabelMLPEncoder(2, 4), vaelib.LabelMLPDecoder(2, 4))
+    for call in (
+        lambda: vaelib.score_bounds(model, empty, 5),
+        lambda: vaelib.score_per_image(model, empty, 5),
+        lambda: vaelib.classification_error(classifier, empty),
+        lambda: vaelib.confusion_matrix(classifier, empty),
+        lambda: vaelib.cvae_terms(cvae, empty),
+    ):
+        with pytest.raises(ValueError, match="holds no images; check the subset"):
+            call()
+    for call in (
+        lambda: vaelib.mutual_information_gap(torch.zeros(0, 2), torch.zeros(0, 5, dtype=torch.long)),
+        lambda: vaelib.total_correlation(torch.zeros(1, 2), torch.ones(1, 2)),
+        lambda: vaelib.elbo_surgery(torch.zeros(0, 2), torch.ones(0, 2), vaelib.StandardNormalPrior(2).log_prob),
+    ):
+        with pytest.raises(ValueError, match=r"holds \d row\(s\); at least 2 are needed"):
+            call()

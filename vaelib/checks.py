@@ -178,3 +178,12 @@ def network_input(x: torch.Tensor, shape: tuple[int, ...], what: str, weight: to
         raise ValueError(
             f"{what}'s weights are on {weight.device} but its input is on {x.device}; move it with x.to(device)."
         )
+
+
+def rows(x: torch.Tensor, name: str, minimum: int = 1) -> torch.Tensor:
+    """``x`` unless it is not a tensor of at least ``minimum`` rows (codes, factors, scores)."""
+    tensor(x, name)
+    if x.dim() == 0 or len(x) < minimum:
+        got = "a single number" if x.dim() == 0 else f"{len(x)} row(s)"
+        raise ValueError(f"{name} holds {got}; at least {minimum} are needed. Check the subset or filter that made it.")
+    return x

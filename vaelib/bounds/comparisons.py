@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 
 from .. import checks
-from ..data import ImageData
+from ..data import ImageData, check_data
 from ..gaussians import full_covariance_kl_to_standard
 from ..loop import History, eval_mode
 from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
@@ -168,8 +168,7 @@ def score_per_image(
     default: the encoder's. Scored in eval mode; the model keeps its mode. Taught in chapter 7.
     """
     k = checks.whole_number(k, "k (importance samples per image)")
-    if not isinstance(data, ImageData):
-        raise TypeError(f"data must be a vaelib.ImageData, got {type(data).__name__}")
+    check_data(data)
     ll, encoder, decoder = log_likelihood, model.encoder, model.decoder
     elbo, bound = [], []
     with eval_mode(model):

@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 
 from .. import checks
-from ..data import ImageData
+from ..data import ImageData, check_data
 from ..loop import eval_mode
 from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
 from ..sampling import local_params, same_kind
@@ -219,6 +219,7 @@ def score_bounds(
     each image's q is first refined by :func:`refine` (semi-amortized inference at test time). The
     model is scored in eval mode and keeps its mode. The means of chapter 7's per-image scores
     (``score_per_image``)."""
+    check_data(data)
     elbo = bound = 0.0
     with eval_mode(model):
         for x, _ in data.batches(batch_size, shuffle=False):

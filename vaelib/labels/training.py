@@ -25,7 +25,7 @@ from pyro import poutine
 from pyro.infer import Trace_ELBO, TraceEnum_ELBO
 
 from .. import checks
-from ..data import ImageData
+from ..data import ImageData, check_data
 from ..loop import Epoch, History, NonFiniteLossError, eval_mode, non_finite_parameters, run_epochs
 from ..losses import bernoulli_log_likelihood, gaussian_kl_to_standard
 from .networks import CVAE, M2, LabelSplit, MLPClassifier
@@ -65,6 +65,7 @@ def classification_error(classifier: torch.nn.Module, data: ImageData, batch_siz
 
     Used in chapter 8 through fit_m2 and fit_classifier.
     """
+    check_data(data)
     wrong = torch.zeros((), device=data.images.device)
     with eval_mode(classifier):
         for x, y in data.batches(batch_size, shuffle=False):
@@ -78,6 +79,7 @@ def confusion_matrix(classifier: torch.nn.Module, data: ImageData, batch_size: i
 
     Labels outside 0 .. n_classes - 1 are refused (index -1 would silently count as the last class).
     """
+    check_data(data)
     low, high = checks.value_range(data.labels) if len(data) else (0, 0)
     if low < 0 or high >= classifier.n_classes:
         raise ValueError(
@@ -98,6 +100,7 @@ def cvae_terms(cvae: CVAE, data: ImageData, batch_size: int = 1000, generator=No
 
     ELBO = E_q[log p(x|y,z)] - KL, one sample of z per image. Taught in chapter 8.
     """
+    check_data(data)
     rec = kl = torch.zeros((), device=data.images.device)
     with eval_mode(cvae):
         for x, y in data.batches(batch_size, shuffle=False):

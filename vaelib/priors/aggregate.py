@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import torch
 
+from .. import checks
 from ..gaussians import diagonal_normal_log_prob, diagonal_normal_log_prob_table, half_log_det, pairwise_normal_log_prob
 from ..toy import LinearGaussian
 
@@ -106,6 +107,7 @@ def elbo_surgery(
     information. The first is the sum of the other two up to rounding (Hoffman & Johnson, 2016).
     Taught in chapter 9.
     """
+    checks.rows(loc, "loc (the posteriors of the data set)", minimum=2)
     loc, scale = loc.detach(), scale.detach()
     device = generator.device if generator is not None else loc.device
     eps = torch.randn((samples, *loc.shape), generator=generator, device=device).to(loc)

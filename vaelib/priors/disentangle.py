@@ -77,6 +77,7 @@ def total_correlation(
     estimates from shuffled batches of that size (Chen et al., 2018), averaged over the batches.
     Taught in chapter 9.
     """
+    checks.rows(loc, "loc (the codes' posterior means)", minimum=2)
     device = generator.device if generator is not None else loc.device
     z = loc + scale * torch.randn(loc.shape, generator=generator, device=device).to(loc)
     if batch_size is None:
@@ -125,6 +126,8 @@ def mutual_information_gap(codes: torch.Tensor, factors: torch.Tensor, bins: int
     (entropy 0) are refused. Needs d >= 2. The equation is in the module docstring (Chen et al., 2018);
     taught in chapter 9.
     """
+    checks.rows(codes, "codes", minimum=2)
+    checks.rows(factors, "factors", minimum=2)
     if codes.dim() != 2 or factors.dim() != 2 or len(codes) != len(factors):
         raise ValueError(
             f"need codes (N, d) and factors (N, K) with the same N; got {tuple(codes.shape)}, {tuple(factors.shape)}"
