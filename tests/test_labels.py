@@ -442,10 +442,9 @@ def test_fit_code_m2_and_the_codes_only_control_train_end_to_end(source):
         vaelib.fit_code_m2(model, (codes[0][:10], codes[1][:10]), split, test)
 
 
-def test_the_pyro_and_m1_tsvm_rows_are_the_sources():
+def test_the_pyro_rows_are_the_tutorial_s():
     pyro_rows = published.PYRO_SSVAE_ACCURACY
     assert pyro_rows["enumerated y with the classification term"][100].value == 0.9319
     assert pyro_rows["enumerated y, no classification term"][3000].value == 0.8932
     assert pyro_rows["labels-only classifier"][100].value == 0.7712
-    assert published.KINGMA_M1_TSVM_ERROR[100].value == 11.82
     assert "validation" in pyro_rows["labels-only classifier"][600].conditions

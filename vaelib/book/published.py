@@ -182,21 +182,6 @@ PYRO_SSVAE_ACCURACY = {
     )
 }
 
-# Kingma et al. (2014), Table 1, row M1+TSVM, as quoted (with the table's label counts) by a public
-# reproduction's README; this book has not read these four numbers in the paper itself.
-KINGMA_M1_TSVM_ERROR = {
-    n: Published(
-        value,
-        "% test error",
-        f"M1+TSVM test error with {n} labels: a transductive SVM on the codes of M1",
-        "MNIST; N labelled training images; M1's codes from the paper's long schedule; as quoted by a "
-        "reproduction of the paper (secondary source)",
-        "kingma2014semi",
-        "Table 1, row M1+TSVM (quoted)",
-    )
-    for n, value in {100: 11.82, 600: 5.72, 1000: 4.24, 3000: 3.49}.items()
-}
-
 TOMCZAK_VAMPPRIOR_LL = Published(
     value=-85.57,
     unit="nats per image",
