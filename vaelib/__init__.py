@@ -8,9 +8,9 @@ device, seeding), ``checks`` (argument checks) and ``budgets`` (what each mode d
 estimators), ``toy`` (the exact linear-Gaussian model), ``analysis`` (codes and active units),
 ``checkpoints``, ``records`` (recorded long runs), ``published`` (published numbers with their
 conditions), ``exercises`` and ``export`` (a decoder for the book's live latent map). Part 4 adds
-``encoders`` and ``bounds`` (chapter 7: richer posteriors, IWAE and DReG objectives, gradient SNR,
-refinement, gaps), ``labels`` and ``semi_supervised`` (chapter 8), and ``priors``, ``aggregate``,
-``factors`` and ``disentangle`` (chapter 9).
+``encoders``, ``bounds`` and ``comparisons`` (chapter 7: richer posteriors, IWAE and DReG objectives,
+gradient SNR, refinement, gaps, the K-sample control and fixed-decoder fits), ``labels`` and
+``semi_supervised`` (chapter 8), and ``priors``, ``aggregate``, ``factors`` and ``disentangle`` (chapter 9).
 
 The public API: every function, class and constant a chapter or test needs is importable from
 ``vaelib`` itself, except three namespaces that chapters import whole: ``from vaelib import plots``
