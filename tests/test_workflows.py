@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -185,3 +186,33 @@ def test_the_branch_the_colab_cells_install_from_follows_the_deployed_commit():
     assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
     pushes = [line for step in job["steps"] for line in step.get("run", "").splitlines() if "git push" in line]
     assert pushes == [f'git push --force origin "HEAD:refs/heads/{chapters.COLAB_REF}"'], pushes
+
+
+GROUPED_TESTS = """\
+import os, pytest
+
+@pytest.fixture(scope="session")
+def built():
+    with open("built.txt", "a") as f:
+        f.write(f"{os.getpid()}\\n")
+
+@pytest.mark.xdist_group("book")
+@pytest.mark.parametrize("i", range(4))
+def test_grouped(built, i):
+    pass
+
+@pytest.mark.parametrize("i", range(4))
+def test_other(i):
+    pass
+"""
+
+
+def test_xdist_keeps_a_group_on_one_worker(tmp_path):
+    """CI's two workers rely on --dist loadgroup to build the book and the Colab runtime once each:
+    pytest 9.2 with pytest-xdist 3.8 silently drops the groups (pytest-dev/pytest-xdist#1386)."""
+    (tmp_path / "test_groups.py").write_text(GROUPED_TESTS)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    workers = set((tmp_path / "built.txt").read_text().split())
+    assert len(workers) == 1, f"the group ran on {len(workers)} workers: pin pytest below 9.2 (requirements.txt)"
