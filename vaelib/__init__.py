@@ -19,7 +19,7 @@ the chapters that teach or use it. Importing vaelib does no work: no data is loa
 touched.
 """
 
-from . import book, bounds, labels, plots, priors
+from . import book, bounds, hierarchy, labels, plots, priors
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
 from .book import *  # book.__all__
 from .book import published

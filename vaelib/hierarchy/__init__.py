@@ -1,0 +1,58 @@
+"""Chapter 11's groundwork (design note below is filled in once the costs are measured)."""
+
+from .diffusion import (
+    DDPMSchedule,
+    DiffusionObjective,
+    DiffusionTerms,
+    DiffusionVAE,
+    FixedSchedule,
+    LearnedSchedule,
+    NoisePredictor,
+    NoiseSchedule,
+    bits_per_dim,
+    diffusion_terms,
+    elbo_weights,
+    prior_kl,
+    reconstruction_log_prob,
+    sample_diffusion,
+    step_kl,
+)
+from .ladder import (
+    HierarchicalPrior,
+    LadderEncoder,
+    LadderObjective,
+    TwoLayerVAE,
+    ladder_terms,
+    layer_active_units,
+    layer_kls,
+    parameter_count,
+)
+from .latent import LatentDiffusion, latent_spread
+
+__all__ = [
+    "bits_per_dim",
+    "DDPMSchedule",
+    "diffusion_terms",
+    "DiffusionObjective",
+    "DiffusionTerms",
+    "DiffusionVAE",
+    "elbo_weights",
+    "FixedSchedule",
+    "HierarchicalPrior",
+    "ladder_terms",
+    "LadderEncoder",
+    "LadderObjective",
+    "latent_spread",
+    "LatentDiffusion",
+    "layer_active_units",
+    "layer_kls",
+    "LearnedSchedule",
+    "NoisePredictor",
+    "NoiseSchedule",
+    "parameter_count",
+    "prior_kl",
+    "reconstruction_log_prob",
+    "sample_diffusion",
+    "step_kl",
+    "TwoLayerVAE",
+]
