@@ -331,3 +331,13 @@ def test_latent_diffusion_scales_the_codes_keeps_the_vae_frozen_and_fills_the_ag
         assert torch.isfinite(ratio).all()
     with pytest.raises(ValueError, match="positive"):
         hierarchy.LatentDiffusion(vae, 0.0)
+
+
+def test_the_published_diffusion_numbers_carry_their_source_and_a_cited_key():
+    from pathlib import Path
+
+    bib = (Path(__file__).resolve().parents[1] / "references.bib").read_text()
+    for number in (vaelib.published.VDM_CIFAR10_BPD, vaelib.published.VDM_CIFAR10_AUGMENTED_BPD):
+        assert number.unit == "bits per dimension" and "CIFAR-10" in number.conditions
+        assert f"{{{number.cite}," in bib
+    assert vaelib.published.VDM_CIFAR10_AUGMENTED_BPD.value < vaelib.published.VDM_CIFAR10_BPD.value
