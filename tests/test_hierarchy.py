@@ -239,6 +239,13 @@ def test_many_steps_approach_the_continuous_time_loss():
         few = torch.stack([hierarchy.diffusion_terms(model, x, 4).steps.sum(1) for _ in range(100)])
     se = math.sqrt(continuous.var().item() / continuous.numel() + discrete.var().item() / discrete.numel())
     assert abs(continuous.mean().item() - discrete.mean().item()) < 4 * se + 0.02 * abs(discrete.mean().item())
+    twenty = hierarchy.diffusion_terms(model, x, 20)
+    table = hierarchy.step_kl_table(twenty, bins=4)
+    assert [row["t_from"] for row in table] == [0.0, 0.25, 0.5, 0.75]
+    assert abs(sum(row["share"] for row in table) - 1) < 1e-9
+    assert sum(row["nats"] for row in table) == pytest.approx(twenty.steps.mean(0).sum().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="equal ranges"):
+        hierarchy.step_kl_table(hierarchy.diffusion_terms(model, x, 10), bins=4)
     assert few.mean() > discrete.mean()  # fewer steps, a larger loss: the bound improves with T (VDM, Sec. 4.2)
 
 

@@ -16,6 +16,7 @@ from .diffusion import (
     reconstruction_log_prob,
     sample_diffusion,
     step_kl,
+    step_kl_table,
 )
 from .ladder import (
     HierarchicalPrior,
@@ -54,5 +55,6 @@ __all__ = [
     "reconstruction_log_prob",
     "sample_diffusion",
     "step_kl",
+    "step_kl_table",
     "TwoLayerVAE",
 ]

@@ -303,6 +303,25 @@ def diffusion_terms(
     return DiffusionTerms(reconstruction_log_prob(model, v, eps0), prior_kl(model, v), torch.cat(kls, 1))
 
 
+def step_kl_table(terms: DiffusionTerms, bins: int = 10) -> list[dict[str, float]]:
+    """Where in t the bits are spent: the per-step KLs averaged over the examples, summed within ``bins``
+    equal ranges of t. One row per range: ``t_from``, ``t_to``, ``nats`` (per example) and ``share`` of
+    the KL sum. For chapter 11.
+    """
+    if not isinstance(terms, DiffusionTerms):
+        raise TypeError(f"terms must be the DiffusionTerms of diffusion_terms(...), got {type(terms).__name__}.")
+    steps = terms.steps.shape[1]
+    bins = checks.whole_number(bins, "bins")
+    if steps % bins:
+        raise ValueError(f"{steps} steps do not split into {bins} equal ranges; pick bins dividing T.")
+    per_bin = terms.steps.mean(0).view(bins, steps // bins).sum(1).double()  # (bins,)
+    total = per_bin.sum().item()
+    return [
+        {"t_from": i / bins, "t_to": (i + 1) / bins, "nats": value, "share": value / total}
+        for i, value in enumerate(per_bin.tolist())
+    ]
+
+
 def _gamma_and_slope(schedule: NoiseSchedule, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """gamma(t) and gamma'(t), with a graph to the schedule's parameters when gradients are on (also under no_grad)."""
     outer = torch.is_grad_enabled()
