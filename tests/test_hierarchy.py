@@ -281,6 +281,15 @@ def test_the_simple_loss_trains_the_predictor_while_fit_records_the_elbo():
     assert history.train_elbo[0] < 0
 
 
+def test_the_default_gamma_min_separates_the_levels_at_t_0():
+    assert hierarchy.discrete_gamma_min(256) == pytest.approx(-13.9, abs=0.05)  # near VDM's -13.3 for 8-bit data
+    v = hierarchy.DiffusionVAE(784, 2).values(torch.bernoulli(torch.full((64, 784), 0.5)))
+    eps = torch.randn(v.shape, generator=torch.Generator().manual_seed(0))
+    at_default = hierarchy.reconstruction_log_prob(hierarchy.DiffusionVAE(784, 2), v, eps).mean().item()
+    noisier = hierarchy.DiffusionVAE(784, 2, schedule=hierarchy.FixedSchedule(1.0, 5.0))
+    assert -0.2 < at_default <= 0 and hierarchy.reconstruction_log_prob(noisier, v, eps).mean().item() < -50
+
+
 def test_samples_take_the_data_levels_and_bits_per_dim_of_uniform_bits_is_one():
     model = tiny_diffusion(levels=3)
     out = hierarchy.sample_diffusion(model, 5, 8, generator=torch.Generator().manual_seed(0))
