@@ -281,6 +281,18 @@ def test_the_simple_loss_trains_the_predictor_while_fit_records_the_elbo():
     assert history.train_elbo[0] < 0
 
 
+def test_pooling_turns_binary_digits_into_block_counts():
+    data = tiny_images(8)
+    model = hierarchy.DiffusionVAE(49, 17, pool=4, hidden_dim=8)
+    x = data.images
+    counts = x.view(8, 7, 4, 7, 4).sum((2, 4)).flatten(1)  # black pixels per 4x4 block, 0..16
+    assert torch.equal(model.values(x), counts / 8 - 1)  # k / 16 mapped onto [-1, 1]
+    with pytest.raises(ValueError, match="averages images"):
+        model.values(x.flatten(1))
+    history = vaelib.fit(model, data, epochs=1, batch_size=4, objective=hierarchy.DiffusionObjective(), progress=False)
+    assert math.isfinite(history.train_elbo[0])
+
+
 def test_the_default_gamma_min_separates_the_levels_at_t_0():
     assert hierarchy.discrete_gamma_min(256) == pytest.approx(-13.9, abs=0.05)  # near VDM's -13.3 for 8-bit data
     v = hierarchy.DiffusionVAE(784, 2).values(torch.bernoulli(torch.full((64, 784), 0.5)))

@@ -177,12 +177,24 @@ class DiffusionVAE(nn.Module):
     continuous values (latent codes). ``schedule`` defaults to :class:`FixedSchedule` from
     :func:`discrete_gamma_min` (discrete data) or VDM's -13.3 (continuous values) to 5; pass
     :class:`LearnedSchedule` for VDM. Train with ``vaelib.fit(model, train, objective=DiffusionObjective())``.
+
+    ``pool`` (a whole number) first averages images (B, 1, H, W) over ``pool`` x ``pool`` blocks: a binarized
+    28x28 digit pooled with ``pool=4`` becomes a 7x7 image whose 49 values are counts of black pixels,
+    k/16 with k = 0..16, i.e. ``dim=49, levels=17`` exactly. A smaller data set, made from binarized MNIST,
+    on which a CPU can train a diffusion model to a meaningful bound (see the design note).
     """
 
     def __init__(
-        self, dim: int, levels: int | None = 2, *, hidden_dim: int = 512, schedule: NoiseSchedule | None = None
+        self,
+        dim: int,
+        levels: int | None = 2,
+        *,
+        hidden_dim: int = 512,
+        schedule: NoiseSchedule | None = None,
+        pool: int | None = None,
     ):
         super().__init__()
+        self.pool = None if pool is None else checks.whole_number(pool, "pool (block size)")
         if levels is not None:
             levels = checks.whole_number(levels, "levels (values each data dimension takes)", minimum=2)
         if schedule is not None and not isinstance(schedule, NoiseSchedule):
@@ -197,6 +209,12 @@ class DiffusionVAE(nn.Module):
     def values(self, x: torch.Tensor) -> torch.Tensor:
         """The diffused vector v (B, dim) of a batch: pixels in [0, 1] -> the nearest of ``levels`` values in
         [-1, 1] (the data are quantized here, explicitly); continuous values are only flattened."""
+        if self.pool is not None:
+            if x.dim() != 4:
+                raise ValueError(
+                    f"pool={self.pool} averages images (B, 1, H, W); got a batch of shape {tuple(x.shape)}."
+                )
+            x = F.avg_pool2d(x, self.pool)
         v = x.flatten(1)
         if v.shape[1] != self.dim:
             raise ValueError(f"a batch of {v.shape[1]} values per example reached a model of dim={self.dim}.")
