@@ -144,7 +144,8 @@ def test_active_units_per_layer_and_log_likelihood_with_the_hierarchical_prior()
     torch.manual_seed(1)
     model = hierarchy.TwoLayerVAE(z_dims=(4, 2), hidden_dims=(16, 8))
     units = hierarchy.layer_active_units(model, data)
-    assert set(units) == {"z1", "z2"} and units["z1"][1].shape == (4,) and units["z2"][1].shape == (2,)
+    assert set(units) == {"z1", "z1_beyond_prior", "z2"}
+    assert units["z1"][1].shape == units["z1_beyond_prior"][1].shape == (4,) and units["z2"][1].shape == (2,)
     assert units["z2"][0] == int((units["z2"][1] > vaelib.ACTIVE_UNIT_THRESHOLD).sum())
     g = torch.Generator().manual_seed(0)
     ll = vaelib.estimate_log_likelihood(model, data, k=50, prior=model.prior, generator=g)
@@ -152,6 +153,19 @@ def test_active_units_per_layer_and_log_likelihood_with_the_hierarchical_prior()
     assert kls["kl_z1"] > 0 and kls["kl_z2"] > 0
     assert ll > kls["elbo"]  # L_50 above the one-sample ELBO on these 48 images
     assert hierarchy.parameter_count(model) == sum(p.numel() for p in set(model.parameters()))
+
+
+def test_a_lower_layer_that_copies_its_prior_is_active_only_through_the_layer_above():
+    data = tiny_images()
+    torch.manual_seed(2)
+    model = hierarchy.TwoLayerVAE(z_dims=(4, 2), hidden_dims=(16, 8))
+    with torch.no_grad():  # a bottom-up scale of e^8: q(z1 | z2, x) is p(z1 | z2), whatever x
+        model.encoder.head1.weight[4:] = 0.0
+        model.encoder.head1.bias[4:] = math.exp(8.0)
+    units = hierarchy.layer_active_units(model, data)
+    assert units["z1_beyond_prior"][0] == 0 and units["z1_beyond_prior"][1].max() < 1e-6
+    assert units["z1"][1].max() > 10 * units["z1_beyond_prior"][1].max()  # z1's mean still moves, through z2
+    assert hierarchy.layer_kls(model, data)["kl_z1"] < 1e-3
 
 
 def test_bad_settings_of_the_ladder_are_refused():
