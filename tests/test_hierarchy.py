@@ -336,6 +336,10 @@ def test_bad_settings_of_the_diffusion_model_are_refused():
         tiny_diffusion().values(torch.zeros(2, 5))
     with pytest.raises(TypeError, match="DiffusionVAE"):
         hierarchy.diffusion_terms(torch.nn.Linear(2, 2), torch.zeros(1, 2), 3)
+    with pytest.raises(TypeError, match="DiffusionVAE"):
+        hierarchy.elbo_weights(torch.nn.Linear(2, 2), 3)
+    with pytest.raises(TypeError, match="whole number"):
+        hierarchy.sample_diffusion(tiny_diffusion(), 2, 2.0)
 
 
 # ---------------------------------------------------------------- latent diffusion

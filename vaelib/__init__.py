@@ -7,7 +7,8 @@ loop, the fit functions and the scores) -> ``plots``. Beside them: ``settings`` 
 seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's q), ``pyro_vae``,
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
-``labels`` (chapter 8) and ``priors`` (chapter 9). ``book`` holds the book's machinery (budgets,
+``labels`` (chapter 8), ``priors`` (chapter 9) and
+``hierarchy`` (groundwork for chapter 11, not yet in ``__all__``). ``book`` holds the book's machinery (budgets,
 records, published numbers, exercise checks, checkpoints, the live map's export) on top of the rest.
 
 The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and

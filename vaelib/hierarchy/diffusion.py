@@ -284,6 +284,7 @@ def elbo_weights(model: DiffusionVAE, steps: int) -> torch.Tensor:
     The DDPM simple loss sums ||eps - eps-hat_i||^2 with weight 1 instead: it is this ELBO's KL sum
     reweighted by 1 / w_i (Ho et al., 2020, Sec. 3.4; Kingma et al., 2021). For chapter 11.
     """
+    model = _check_model(model)
     steps = checks.whole_number(steps, "steps (T)")
     grid = torch.linspace(0.0, 1.0, steps + 1, device=_device(model))
     with torch.no_grad():
