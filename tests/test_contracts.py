@@ -84,7 +84,7 @@ def test_every_public_function_and_class_names_the_chapter_that_teaches_or_uses_
 # ---------------------------------------------------------------- the layout of vaelib (issue 24)
 
 VAELIB = ROOT / "vaelib"
-TOPICS = ("bounds", "labels", "priors", "discrete")  # one sub-package per later chapter
+TOPICS = ("bounds", "labels", "priors", "discrete", "hierarchy")  # one sub-package per later chapter
 
 
 def vaelib_imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -165,7 +165,7 @@ CHAPTER_CODE = {
     (int(p.stem[:2]) if p.stem[:2].isdigit() else "capstone"): code_of(p) for p in ROOT.glob("chapters/*.ipynb")
 }
 NUMBERED = sorted(k for k in CHAPTER_CODE if k != "capstone")
-NAMESPACES = "vaelib|bounds|labels|priors|discrete|plots|published|book"
+NAMESPACES = "vaelib|bounds|labels|priors|discrete|hierarchy|plots|published|book"
 
 
 def chapters_using(name: str) -> set:

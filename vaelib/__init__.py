@@ -8,8 +8,9 @@ seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
 ``labels`` (chapter 8) and ``priors`` (chapter 9); ``discrete`` holds the groundwork for chapter 10
-(discrete latents), reachable as ``vaelib.discrete.NAME`` and kept out of ``__all__`` until a chapter
-uses it. ``book`` holds the book's machinery (budgets, records, published numbers, exercise checks,
+(discrete latents) and ``hierarchy`` for chapter 11 (hierarchical VAEs, diffusion), reachable as
+``vaelib.discrete.NAME`` and ``vaelib.hierarchy.NAME`` and kept out of ``__all__`` until a chapter
+uses them. ``book`` holds the book's machinery (budgets, records, published numbers, exercise checks,
 checkpoints, the live map's export) on top of the rest.
 
 The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and
@@ -21,7 +22,7 @@ the chapters that teach or use it. Importing vaelib does no work: no data is loa
 touched.
 """
 
-from . import book, bounds, discrete, labels, plots, priors
+from . import book, bounds, discrete, hierarchy, labels, plots, priors
 from .analysis import ACTIVE_UNIT_THRESHOLD, active_units, encode
 from .book import *  # book.__all__
 from .book import published

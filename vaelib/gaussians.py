@@ -7,7 +7,7 @@ r"""Every Gaussian log-density and KL divergence the book uses, in one place: pa
 * :func:`mixture_log_prob`: a mixture of diagonal Gaussians.
 * :func:`gaussian_kl_to_standard`, :func:`kl_from_log_variance`, :func:`full_covariance_kl_to_standard`
   and :func:`gaussian_kl`: KL divergences in closed form (diagonal, log-variance head, full covariance,
-  and between two full-covariance Gaussians).
+  and between two full-covariance Gaussians); :func:`diagonal_gaussian_kl` between two diagonal ones.
 
 ``scale`` always means standard deviations; a full covariance is given by its lower-triangular
 Cholesky factor ``scale_tril`` (S = L L^T).
@@ -197,3 +197,20 @@ def gaussian_kl(loc_q: torch.Tensor, tril_q: torch.Tensor, loc_p: torch.Tensor, 
     trace = a.pow(2).sum((-2, -1))
     mahalanobis = diff.pow(2).sum(-1)
     return 0.5 * (trace + mahalanobis - d) + half_log_det(tril_p) - half_log_det(tril_q)
+
+
+def diagonal_gaussian_kl(
+    loc_q: torch.Tensor, scale_q: torch.Tensor, loc_p: torch.Tensor, scale_p: torch.Tensor
+) -> torch.Tensor:
+    r"""KL(N(loc_q, diag scale_q^2) || N(loc_p, diag scale_p^2)), summed over the last dimension:
+
+    .. math::
+        \tfrac12 \sum_j \Big[\frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1
+        + \log \frac{\sigma_{p,j}^2}{\sigma_{q,j}^2}\Big].
+
+    The four tensors broadcast against each other; scales are standard deviations (not checked here:
+    the callers' networks keep them positive). The KL between a conditional posterior and a conditional
+    prior of a hierarchical VAE, and each step of a diffusion model's bound: for chapter 11.
+    """
+    ratio = (scale_q / scale_p).pow(2)
+    return 0.5 * (ratio + ((loc_q - loc_p) / scale_p).pow(2) - 1 - ratio.log()).sum(-1)
