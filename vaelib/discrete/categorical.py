@@ -91,6 +91,21 @@ def _check_sizes(n_latents, n_classes, hidden_dim, what: str) -> None:
         )
 
 
+def _shape(module: nn.Module, n_latents, n_classes, hidden_dim) -> int:
+    """Check the sizes, keep them on ``module`` (n_latents, n_classes, z_dim = L * K); return the narrow width."""
+    _check_sizes(n_latents, n_classes, hidden_dim, type(module).__name__)
+    module.n_latents, module.n_classes, module.z_dim = n_latents, n_classes, n_latents * n_classes
+    return hidden_dim // 2 or 1
+
+
+def _relu_mlp(*widths: int) -> nn.Sequential:
+    """Flatten, then Linear layers of the given widths with ReLUs between them (none after the last)."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        layers += [nn.Linear(n_in, n_out)] + ([nn.ReLU()] if i < len(widths) - 2 else [])
+    return nn.Sequential(*layers)
+
+
 class CategoricalEncoder(nn.Module):
     """x (B, 1, 28, 28) -> 784 -> hidden -> hidden // 2 -> normalised logits (B, L, K) of q(z_l | x).
 
@@ -99,17 +114,8 @@ class CategoricalEncoder(nn.Module):
 
     def __init__(self, n_latents: int = 20, n_classes: int = 10, hidden_dim: int = 512):
         super().__init__()
-        _check_sizes(n_latents, n_classes, hidden_dim, type(self).__name__)
-        self.n_latents, self.n_classes = n_latents, n_classes
-        self.z_dim = n_latents * n_classes
-        self.net = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(N_PIXELS, hidden_dim),
-            nn.ReLU(),
-            nn.Linear(hidden_dim, hidden_dim // 2 or 1),
-            nn.ReLU(),
-            nn.Linear(hidden_dim // 2 or 1, n_latents * n_classes),
-        )
+        half = _shape(self, n_latents, n_classes, hidden_dim)
+        self.net = _relu_mlp(N_PIXELS, hidden_dim, half, self.z_dim)  # net[1] is the first linear layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         checks.network_input(x, IMAGE_SHAPE, type(self).__name__, self.net[1].weight)
@@ -125,17 +131,8 @@ class CategoricalDecoder(nn.Module):
 
     def __init__(self, n_latents: int = 20, n_classes: int = 10, hidden_dim: int = 512):
         super().__init__()
-        _check_sizes(n_latents, n_classes, hidden_dim, type(self).__name__)
-        self.n_latents, self.n_classes = n_latents, n_classes
-        self.z_dim = n_latents * n_classes
-        self.net = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(n_latents * n_classes, hidden_dim // 2 or 1),
-            nn.ReLU(),
-            nn.Linear(hidden_dim // 2 or 1, hidden_dim),
-            nn.ReLU(),
-            nn.Linear(hidden_dim, N_PIXELS),
-        )
+        half = _shape(self, n_latents, n_classes, hidden_dim)
+        self.net = _relu_mlp(self.z_dim, half, hidden_dim, N_PIXELS)  # net[1] is the first linear layer
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         checks.network_input(z, (self.n_latents, self.n_classes), type(self).__name__, self.net[1].weight)
