@@ -428,3 +428,15 @@ def test_zero_images_or_codes_are_refused_with_the_likely_cause_not_a_division_b
     ):
         with pytest.raises(ValueError, match=r"holds \d row\(s\); at least 2 are needed"):
             call()
+
+
+def test_counts_given_as_floats_are_refused_by_chapter_8s_loops_and_the_gap_split():
+    data = ImageData((torch.rand(20, 1, 28, 28) > 0.5).float(), torch.arange(20) % 10, "test")
+    with pytest.raises(TypeError, match="write steps=10"):
+        vaelib.fit_classifier(vaelib.MLPClassifier(hidden_dim=4), data, steps=10.0)
+    cvae = vaelib.CVAE(vaelib.LabelMLPEncoder(2, 4), vaelib.LabelMLPDecoder(2, 4))
+    with pytest.raises(TypeError, match="write epochs=1"):
+        vaelib.fit_cvae(cvae, data, epochs=1.0, progress=False)
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=4)
+    with pytest.raises(TypeError, match="write steps=3"):
+        vaelib.inference_gaps(model.encoder, model.decoder, data.images[:2], k=5, steps=3.0, samples=1)

@@ -269,6 +269,7 @@ def inference_gaps(
     their means over the images, or with ``per_image`` the tensors (N,) (for paired standard errors).
     Taught in chapter 7.
     """
+    steps, lr = checks.whole_number(steps, "steps", minimum=0), checks.real_number(lr, "lr", positive=True)
     if not isinstance(per_image, bool):
         raise TypeError(f"per_image must be True or False, got {per_image!r}")
     given = local_params(encoder, x) if params is None else params

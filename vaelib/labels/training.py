@@ -59,6 +59,12 @@ def _guarded(module: torch.nn.Module, where: str, compute: Callable, *args):
         ) from err
 
 
+def _check_counts(**counts) -> None:
+    """Every count is a whole number of at least 1 (epochs=0 is allowed: no training)."""
+    for name, value in counts.items():
+        checks.whole_number(value, name, minimum=0 if name == "epochs" else 1)
+
+
 @torch.no_grad()
 def classification_error(classifier: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> float:
     """Fraction of ``data`` whose most probable class under ``classifier`` is wrong.
@@ -128,6 +134,7 @@ def fit_cvae(
     The loss is Pyro's ``Trace_ELBO`` (one sample of z, sampled KL), averaged over the batch. The test
     ELBO uses the closed-form KL (:func:`cvae_terms`) on ``test``, which should be binary. Taught in chapter 8.
     """
+    _check_counts(epochs=epochs, batch_size=batch_size)
     elbo = Trace_ELBO()
 
     def step(batch, progress_epochs, where):
@@ -195,6 +202,7 @@ def fit_m2(
     that of q(y|x) on ``test``, and its validation error that on ``validation`` (a small held-out labelled
     set, :func:`vaelib.held_out_labelled`, binary like ``test``) after each epoch. Taught in chapter 8.
     """
+    _check_counts(epochs=epochs, batch_size=batch_size, labelled_batch_size=labelled_batch_size)
     n_u, n_l = len(split.unlabelled), len(split.labelled)
     alpha = 0.1 * (n_u + n_l) if alpha is None else alpha
 
@@ -231,6 +239,7 @@ def fit_classifier(
     The images are binarized as M2's are, so both classifiers see the same kind of input. The history
     holds the test error once, after the last step. Taught in chapter 8.
     """
+    _check_counts(steps=steps, batch_size=batch_size)
     batch_size = min(batch_size, len(labelled))
 
     def cycle():  # ``steps`` batches, reshuffled after every pass over the labelled images
