@@ -7,7 +7,9 @@ It is the test suite's one stand-in execution of every chapter (nbval stays for 
 chapter that failed, with its traceback, from the build's execution record.
 """
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -22,6 +24,10 @@ from tools import chapters
 from .conftest import SMOKE_CACHE, SMOKE_CHECKPOINTS, SMOKE_REPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "_ext"))
+
+import latent_maps  # noqa: E402
+
 CHAPTERS = chapters.toc_chapters()
 # The one notice a page may show on stderr: vaelib's warning that the offline stand-in replaces MNIST.
 STAND_IN_NOTICE = re.compile(rf"^\S.*:\d+: {vaelib.StandInDataWarning.__name__}: .*$")
@@ -156,6 +162,22 @@ def test_chapter_5_loads_chapter_3s_models_from_the_builds_own_folder(smoke_book
         path = SMOKE_CHECKPOINTS / f"{name}_smoke.pt"
         assert path.is_file(), f"chapter 3 did not save {name} into the build's folder"
         assert f"{name}: loaded {path}" in outputs, f"chapter 5 did not load {path}"
+
+
+def test_the_book_built_after_npm_ci_carries_the_live_latent_map(smoke_book):
+    """What README's command 1 gives: after `npm ci` the build copies onnxruntime-web beside the pages, and
+    chapter 3's page loads the map's script with the runtime's address (without it: an empty data-runtime)."""
+    runtime = ROOT / "node_modules" / "onnxruntime-web" / "dist"
+    if not (runtime / latent_maps.RUNTIME_FILES[0]).exists():
+        if os.environ.get("VAE_BOOK_REQUIRE_BROWSER"):
+            pytest.fail("the live map needs onnxruntime-web: npm ci, at the project root")
+        pytest.skip("needs onnxruntime-web (npm ci, at the project root), as README's command 1 runs it")
+    _, html = smoke_book
+    for name in latent_maps.RUNTIME_FILES:
+        assert (html / "_static" / latent_maps.RUNTIME_DIR / name).is_file(), f"{name} is not in the build"
+    page = (html / "chapters" / "03_pyro_vae.html").read_text()
+    assert f'data-runtime="{latent_maps.RUNTIME_DIR}/{latent_maps.RUNTIME_FILES[0]}"' in page
+    assert latent_maps.PLACEHOLDER.search(page), "chapter 3's page has no live latent map"
 
 
 def test_checkpoint_folder_follows_its_setting(monkeypatch, tmp_path):
