@@ -25,7 +25,7 @@ import torch.nn as nn
 
 from .. import checks
 from ..data import ImageData, check_data
-from ..gaussians import full_covariance_kl_to_standard
+from ..gaussians import full_covariance_kl_to_standard, kl_from_log_variance
 from ..loop import History, eval_mode
 from ..losses import LogLikelihood, bernoulli_log_likelihood, log_importance_weights, log_mean_exp
 from ..models import VAE
@@ -52,7 +52,7 @@ def closed_form_kl(encoder: nn.Module, params: tuple[torch.Tensor, ...]) -> torc
             "vaelib.bounds.objective(1) instead of elbo_objective"
         )
     loc, log_scale = params
-    return 0.5 * ((2 * log_scale).exp() + loc.pow(2) - 1 - 2 * log_scale).sum(-1)
+    return kl_from_log_variance(loc, 2 * log_scale)
 
 
 def elbo_objective(samples: int = 1, log_likelihood: LogLikelihood = bernoulli_log_likelihood):

@@ -41,7 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import checks
-from ..gaussians import LOG_2PI, diagonal_gaussian_kl, gaussian_kl_to_standard
+from ..gaussians import diagonal_gaussian_kl, diagonal_normal_log_prob, gaussian_kl_to_standard
 from ..losses import ELBOTerms
 from ..sampling import standard_normal_noise
 
@@ -243,7 +243,7 @@ def reconstruction_log_prob(model: DiffusionVAE, v: torch.Tensor, eps: torch.Ten
     z0 = alpha * v + sigma * eps
     if model.levels is None:
         scale = sigma / alpha
-        return (-0.5 * ((v - z0 / alpha) / scale).pow(2) - scale.log() - 0.5 * LOG_2PI).sum(-1)
+        return diagonal_normal_log_prob(z0 / alpha, scale.expand_as(z0), v, validate=False)
     levels = model.level_values(v)  # (L,)
     logits = -0.5 * ((z0.unsqueeze(-1) - alpha * levels) / sigma).pow(2)  # (B, D, L)
     index = torch.round((v + 1) / 2 * (model.levels - 1)).long().unsqueeze(-1)

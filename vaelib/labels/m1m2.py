@@ -77,17 +77,15 @@ def m1_posterior(encoder: nn.Module, images: torch.Tensor, batch_size: int = 100
     """
     checks.module(encoder, "encoder")
     checks.tensor(images, "images", floating=True)
-    was_training = encoder.training
-    encoder.eval()
     locs, scales = [], []
-    for x in images.split(batch_size):
-        if isinstance(encoder, LabelMLPEncoder):
-            loc, scale = encoder(x, x.new_zeros(len(x), encoder.n_classes))
-        else:
-            loc, scale = encoder(x)
-        locs.append(loc)
-        scales.append(scale)
-    encoder.train(was_training)
+    with eval_mode(encoder):
+        for x in images.split(batch_size):
+            if isinstance(encoder, LabelMLPEncoder):
+                loc, scale = encoder(x, x.new_zeros(len(x), encoder.n_classes))
+            else:
+                loc, scale = encoder(x)
+            locs.append(loc)
+            scales.append(scale)
     return torch.cat(locs), torch.cat(scales)
 
 
