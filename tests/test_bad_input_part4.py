@@ -309,7 +309,7 @@ def test_a_mistyped_fashion_mnist_folder_is_not_created(tmp_path):
 def test_an_snr_of_nan_gradients_is_an_error_not_no_variance():
     torch.manual_seed(0)
     w = torch.nn.Parameter(torch.ones(3))
-    with pytest.raises(ValueError, match="gradient draw 0 holds NaN"):
+    with pytest.raises(ValueError, match="a gradient draw held NaN or infinite values"):
         vaelib.gradient_snr(lambda: (w * float("nan")).sum(), {"w": [w]}, repeats=5)
     with pytest.raises(TypeError, match="repeats .* must be a whole number"):
         vaelib.gradient_snr(lambda: (w * torch.randn(3)).sum(), {"w": [w]}, repeats=5.0)
@@ -440,3 +440,13 @@ def test_counts_given_as_floats_are_refused_by_chapter_8s_loops_and_the_gap_spli
     model = vaelib.VAE.mlp(z_dim=2, hidden_dim=4)
     with pytest.raises(TypeError, match="write steps=3"):
         vaelib.inference_gaps(model.encoder, model.decoder, data.images[:2], k=5, steps=3.0, samples=1)
+
+
+def test_a_diverging_refinement_in_training_is_stopped_by_the_loops_guard():
+    torch.manual_seed(0)
+    model = vaelib.VAE.mlp(z_dim=2, hidden_dim=8)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    objective = vaelib.bounds.semi_amortized_objective(2, 1e6)
+    with pytest.raises(vaelib.NonFiniteLossError, match="no update was applied"):
+        vaelib.fit(model, tiny_binary_data(16), objective=objective, epochs=1, batch_size=16, progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())

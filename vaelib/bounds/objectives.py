@@ -105,7 +105,7 @@ def gradient_snr(
     flat = [p for group in params for p in group]
     total = [torch.zeros(p.numel(), dtype=torch.float64, device=p.device) for p in flat]
     square = [torch.zeros_like(t) for t in total]
-    for draw in range(repeats):
+    for _ in range(repeats):
         value = estimate()
         if not isinstance(value, torch.Tensor) or value.numel() != 1:
             got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
@@ -116,11 +116,12 @@ def gradient_snr(
                 g = g.detach().flatten().double()
                 total[i] += g
                 square[i] += g * g
-        if not all(torch.isfinite(t).all() for t in total):  # one check per draw: an SNR of NaN is not "no variance"
-            raise ValueError(
-                f"gradient draw {draw} holds NaN or infinite values, so no SNR can be computed (the estimate or the "
-                "model's parameters went non-finite); check estimate() on its own first."
-            )
+    # A NaN or inf in any draw stays in the running sums: one check (one host sync) after all draws.
+    if not torch.stack([torch.isfinite(t).all() for t in total]).all():  # an SNR of NaN is not "no variance"
+        raise ValueError(
+            "a gradient draw held NaN or infinite values, so no SNR can be computed (the estimate or the model's "
+            "parameters went non-finite); check estimate() on its own first."
+        )
     out, i = {}, 0
     for name, group in zip(names, params, strict=True):
         mean = torch.cat([total[i + j] for j in range(len(group))]) / repeats
@@ -163,28 +164,27 @@ def refine(
     params = local_params(encoder, x) if params is None else params
     if not create_graph:
         params = same_kind(params, (p.detach().requires_grad_() for p in params))
-    for done in range(steps):
+    finite = torch.ones((), dtype=torch.bool, device=x.device)
+    for _ in range(steps):
         elbo = log_importance_weights(
             encoder, decoder, x, samples, params=params, generator=generator, log_likelihood=log_likelihood
         ).mean(0)  # (B,)
-        if not torch.isfinite(elbo.detach()).all():  # one host sync per step
-            raise ValueError(
-                f"refinement diverged at step {done}: the ELBO of some images is {elbo.min().item():.4g}, so the "
-                f"refined q is worse than useless. Lower lr (now {lr}) or take fewer steps."
-            )
+        finite = finite & torch.isfinite(elbo.detach()).all()  # no host sync inside the loop
         grads = torch.autograd.grad(elbo.sum(), params, create_graph=create_graph)
         params = same_kind(params, (p + lr * g for p, g in zip(params, grads, strict=True)))
         if not create_graph:
             params = same_kind(params, (p.detach().requires_grad_() for p in params))
-    if steps:  # the last step's result, checked once: a step too large gives a bound of -inf downstream
+    # At test time, one check after the last step (one host sync): a step too large would give a bound of
+    # -inf downstream. In training (create_graph) the loop's guard refuses the non-finite loss it leads to.
+    if steps and not create_graph:
         with torch.no_grad():
             last = log_importance_weights(
                 encoder, decoder, x, samples, params=params, generator=generator, log_likelihood=log_likelihood
             )
-        if not torch.isfinite(last).all():
+        if not bool(finite & torch.isfinite(last).all()):
             raise ValueError(
-                f"refinement diverged at its last step ({steps}): the refined q gives a non-finite ELBO. Lower lr "
-                f"(now {lr}) or take fewer steps."
+                f"refinement diverged: the refined q gives a non-finite ELBO for some images. Lower lr (now {lr}) "
+                "or take fewer steps."
             )
     return params if create_graph else same_kind(params, (p.detach() for p in params))
 
