@@ -600,7 +600,7 @@ def fit_svi(
 
     def step(batch, progress_epochs, where):  # SVI.step's update, guarded: the loop is given no optimizer
         x, _ = batch
-        return None, torch.tensor(-_svi_step(svi, vae, x, where), dtype=torch.float64), len(x)
+        return None, -_svi_step(svi, vae, x, where), len(x)  # Pyro's loss is already a float on the host
 
     def score_test():
         return {"test_elbo": evaluate_svi(vae, test, binarize=binarize, loss=loss)}

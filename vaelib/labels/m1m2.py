@@ -284,7 +284,10 @@ def fit_code_m2(
         return scores
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    batches = lambda: Epoch(epoch_batches(), math.ceil(n_u / batch_size))  # noqa: E731
+
+    def batches():
+        return Epoch(epoch_batches(), math.ceil(n_u / batch_size))
+
     loop = dict(epochs=epochs, history=CodeHistory(), evaluate=score, on_epoch=on_epoch, progress=False)
     return run_epochs(model, optimizer, batches, step, record="loss", **loop)
 

@@ -257,7 +257,10 @@ def fit_classifier(
 
     score = None if test is None else lambda: {"test_error": classification_error(classifier, test)}
     optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
-    one_pass = lambda: Epoch(cycle(), steps)  # noqa: E731  (the loop calls it once: one "epoch" of `steps` steps)
+
+    def one_pass():  # the loop calls it once: one "epoch" of `steps` steps
+        return Epoch(cycle(), steps)
+
     return run_epochs(
         classifier, optimizer, one_pass, step, epochs=1, history=LabelHistory(), evaluate=score, progress=False
     )
