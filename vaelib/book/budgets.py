@@ -270,7 +270,7 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                 # The full run, the recorded one, is sized to about 30 min on one idle CPU thread: far shorter
                 # than the papers' schedules (Jang et al. and Maddison et al. train for many more steps).
                 constants=dict(
-                    n_latents=20,  # categorical latents of the main model (the size of Jang et al.'s MNIST VAE)
+                    n_latents=20,  # categorical latents of the main model
                     n_classes=10,
                     hidden=512,  # MLP widths 784-512-256-(20 x 10) and back
                     lr=1e-3,
