@@ -469,3 +469,46 @@ def test_the_point_mass_bound_is_its_two_terms_and_refuses_grey_pixels(binary_di
         discrete.point_mass_bound(model, prior, grey)
     with pytest.raises(ValueError, match="codebook has 8"):
         discrete.point_mass_bound(model, PixelCNNPrior(9, channels=4, n_layers=0), test)
+
+
+def test_bad_input_to_the_prior_and_the_measurements_gets_clear_errors(binary_digits):
+    prior = PixelCNNPrior(8, channels=8, n_layers=1)
+    with pytest.raises(ValueError, match=r"0 to 7, but hold values in \[0, 9\]"):
+        prior.log_prob(torch.tensor([[[9] * 7] * 7, [[0] * 7] * 7]))
+    with pytest.raises(ValueError, match=r"shape \(B, 7, 7\)"):
+        discrete.fit_code_prior(prior, torch.zeros(4, 5, 5, dtype=torch.int64))
+    with pytest.raises(TypeError, match="integer code indices"):
+        discrete.mean_code_log_prob(prior, torch.zeros(4, 7, 7))
+    with pytest.raises(ValueError, match="the prior models 8 codes but the VQ-VAE's codebook has 16"):
+        discrete.point_mass_bound(VQVAE(16, 4, (8, 8)), prior, binary_digits[1])
+    with pytest.raises(ValueError, match="n_codes"):
+        discrete.uniform_code_log_prob(1)
+    with pytest.raises(ValueError, match="counts sum to zero"):
+        discrete.perplexity(torch.zeros(8, dtype=torch.int64))
+    model = CategoricalVAE(2, 3, 8)
+    x = binary_digits[1].images[:2]
+    with pytest.raises(ValueError, match="temperature"):
+        discrete.gradient_draws(model, x, "gumbel_softmax", 10, temperature=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        discrete.compare_estimators(model, x, {"cold": dict(estimator="straight_through", temperature=-1.0)}, 10)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        discrete.compare_estimators(model, x, {}, 10)
+    with pytest.raises(TypeError, match="CodebookMonitor|ImageData"):
+        CodebookMonitor(VQVAE(8, 4, (8, 8)), x)
+
+
+def test_revival_prefers_the_outputs_farthest_from_the_live_codes():
+    """Revived codes land where the codebook fits the encoder worst: never on outputs a live code already sits on."""
+    torch.manual_seed(0)
+    model = VQVAE(8, 2, (4, 4))
+    x = torch.zeros(4, 1, 28, 28)
+    x[:2, :, 10:18, 10:18] = 1  # two images with a square, two blank: most positions are alike
+    with torch.no_grad():
+        flat = model.encoder(x).permute(0, 2, 3, 1).reshape(-1, 2)
+        model.quantizer.codebook.data[0] = flat[0]  # a live code on the (most common) blank output
+    dead = torch.arange(1, 8)
+    discrete.revive_dead_codes(model, x, dead, generator=torch.Generator().manual_seed(1))
+    revived = model.quantizer.codebook.detach()[dead]
+    assert (revived - flat[0]).norm(dim=1).min() > 0  # no revived code on top of the live one
+    on_outputs = torch.cdist(revived, flat).min(1).values
+    assert on_outputs.max() < 1e-6  # each sits on an encoder output

@@ -7,11 +7,11 @@ loop, the fit functions and the scores) -> ``plots``. Beside them: ``settings`` 
 seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's q), ``pyro_vae``,
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
-``labels`` (chapter 8) and ``priors`` (chapter 9); ``discrete`` holds the groundwork for chapter 10
-(discrete latents) and ``hierarchy`` for chapter 11 (hierarchical VAEs, diffusion), reachable as
-``vaelib.discrete.NAME`` and ``vaelib.hierarchy.NAME`` and kept out of ``__all__`` until a chapter
-uses them. ``book`` holds the book's machinery (budgets, records, published numbers, exercise checks,
-checkpoints, the live map's export) on top of the rest.
+``labels`` (chapter 8), ``priors`` (chapter 9) and ``discrete`` (chapter 10, discrete latents);
+``hierarchy`` holds the groundwork for chapter 11 (hierarchical VAEs, diffusion), reachable as
+``vaelib.hierarchy.NAME`` and kept out of ``__all__`` until a chapter uses it. ``book`` holds the
+book's machinery (budgets, records, published numbers, exercise checks, checkpoints, the live map's
+export) on top of the rest.
 
 The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and
 each sub-package's ``__all__``. The sub-packages are also namespaces (``vaelib.bounds.X``); chapter 7's
@@ -41,6 +41,7 @@ from .data import (
     load_standin_digits,
 )
 from .datasets import DataUnavailableError, load_digits_8x8, load_fashion_mnist
+from .discrete import *  # discrete.__all__
 from .gaussians import (
     diagonal_normal_log_prob,
     full_covariance_kl_to_standard,
@@ -184,11 +185,13 @@ __all__ = sorted(
         *_CORE,
         "book",
         "bounds",
+        "discrete",
         "labels",
         "plots",
         "priors",
         *book.__all__,
         *bounds.__all__,
+        *discrete.__all__,
         *labels.__all__,
         *priors.__all__,
     ],

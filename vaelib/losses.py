@@ -194,7 +194,7 @@ def elbo(
     pass data checked once instead). The KL term does not check the encoder's scales, which
     vaelib's encoders keep positive; a hand-made encoder must too.
 
-    Taught in chapter 1; used in chapters 2, 4, 6, 9.
+    Taught in chapter 1; used in chapters 2, 4, 6, 9, 10.
     """
     if not isinstance(beta, torch.Tensor):  # a tensor beta is not read here: that would sync the host
         checks.real_number(beta, "beta", minimum=0.0)

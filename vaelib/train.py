@@ -363,7 +363,7 @@ def fit(
     ``parameters`` are what Adam trains, by default the model's; pass a learned prior's as well
     (duplicates, such as a VampPrior's shared encoder, are dropped).
 
-    Taught in chapter 2; used in chapters 4, 5, 6, 7, 9.
+    Taught in chapter 2; used in chapters 4, 5, 6, 7, 9, 10.
     """
     _check_vae(model)
     _check_model_and_data(model, train, "train")

@@ -264,6 +264,50 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                 ),
             ),
             ModeTable(
+                "10_discrete",
+                # Four parts: the 20 x 10 categorical VAE on dynamically binarized MNIST trained with three gradient
+                # estimators (same seed, same two decoder passes per image); a 2 x 3 model small enough to
+                # enumerate, where each estimator's gradient is drawn many times against the exact one; three
+                # VQ-VAEs (codebook loss without and with dead-code revival, EMA codebook with revival) and
+                # chapter 4's conv VAE on the same images; a PixelCNN prior over one VQ-VAE's 7x7 code grids.
+                # The full run, the recorded one, is sized to about 30 min on one idle CPU thread: far shorter
+                # than the papers' schedules (Jang et al. and Maddison et al. train for many more steps).
+                constants=dict(
+                    n_latents=20,  # categorical latents of the main model
+                    n_classes=10,
+                    hidden=512,  # MLP widths 784-512-256-(20 x 10) and back
+                    lr=1e-3,
+                    n_samples=2,  # samples (decoder passes) per image and step, for every estimator
+                    temperature=1.0,  # the relaxations' tau while training the main model
+                    toy_latents=2,  # the enumerable model: 2 latents of 3 classes, 9 joint codes
+                    toy_classes=3,
+                    toy_hidden=32,
+                    toy_images=8,  # test images whose summed ELBO's gradient is measured
+                    toy_epochs=1,  # the same model in the cpu and full modes: only the number of draws differs
+                    temperatures=(10.0, 3.0, 1.0, 0.3, 0.1),  # the relaxation's sweep
+                    n_codes=64,  # the VQ-VAE's codebook: K codes of dimension code_dim at each of 7 x 7 positions
+                    code_dim=16,
+                    vq_batch=128,
+                    prior_channels=64,  # the PixelCNN's width and its masked 3x3 layers
+                    prior_layers=4,
+                    n_shown=32,  # decoded samples per panel
+                ),
+                rows=dict(
+                    train_size=(512, 10_000, None),  # MNIST training images of the categorical VAEs
+                    test_size=(256, 1_000, None),  # test images (one fixed binarization, chapter 6's in full mode)
+                    batch_size=(64, 100, 100),
+                    epochs=(1, 1, 5),  # epochs per categorical estimator
+                    ll_k=(10, 100, 1_000),  # samples per image of L_K
+                    ll_images=(64, 500, 1_000),  # test images L_K is computed on
+                    toy_train=(512, 5_000, 5_000),  # images of the enumerable model's one epoch of exact training
+                    draws=(300, 2_000, 10_000),  # gradient draws per estimator setting
+                    vq_size=(512, 6_000, 30_000),  # training images of each VQ-VAE, the conv VAE and the prior
+                    vq_epochs=(2, 2, 3),
+                    usage_size=(256, 2_000, 5_000),  # binarized training images whose codes are counted per epoch
+                    prior_epochs=(2, 3, 6),
+                ),
+            ),
+            ModeTable(
                 "07_tighter_bounds",
                 # Chapter 6's 784-400-50 MLP VAE on dynamically binarized images, trained with each objective and
                 # encoder of the chapter, plus new encoders fitted to frozen decoders. A K-sample objective costs K

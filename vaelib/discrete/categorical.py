@@ -109,7 +109,7 @@ def _relu_mlp(*widths: int) -> nn.Sequential:
 class CategoricalEncoder(nn.Module):
     """x (B, 1, 28, 28) -> 784 -> hidden -> hidden // 2 -> normalised logits (B, L, K) of q(z_l | x).
 
-    For chapter 10 (discrete latents).
+    Used in chapter 10 through CategoricalVAE.
     """
 
     def __init__(self, n_latents: int = 20, n_classes: int = 10, hidden_dim: int = 512):
@@ -126,7 +126,7 @@ class CategoricalEncoder(nn.Module):
 class CategoricalDecoder(nn.Module):
     """codes (B, L, K), one-hot or relaxed -> hidden // 2 -> hidden -> Bernoulli logits (B, 1, 28, 28).
 
-    For chapter 10 (discrete latents).
+    Used in chapter 10 through CategoricalVAE.
     """
 
     def __init__(self, n_latents: int = 20, n_classes: int = 10, hidden_dim: int = 512):
@@ -143,7 +143,7 @@ class CategoricalVAE(nn.Module):
     """L categorical latents of K classes (default 20 x 10, the size of Jang et al.'s, 2017), MLP encoder and decoder.
 
     ``encoder(x)`` gives log q (B, L, K); ``decoder(z)`` reads one-hot or relaxed codes (B, L, K). Train it
-    with ``vaelib.fit(model, train, objective=categorical_objective(...))``. For chapter 10 (discrete latents).
+    with ``vaelib.fit(model, train, objective=categorical_objective(...))``. Taught in chapter 10 (discrete latents).
     """
 
     def __init__(self, n_latents: int = 20, n_classes: int = 10, hidden_dim: int = 512):
@@ -193,7 +193,7 @@ def gumbel_softmax(
 
     ``hard=True`` is the straight-through version: the forward value is the one-hot argmax of
     logits + g (an exact sample of Cat(softmax(logits))), the gradient that of the relaxed sample.
-    ``noise`` fixes g (a tensor of ``logits``' shape). For chapter 10 (discrete latents).
+    ``noise`` fixes g (a tensor of ``logits``' shape). Used in chapter 10 through categorical_objective.
     """
     check_code_logits(logits)
     tau = check_temperature(temperature)
@@ -267,7 +267,7 @@ def exact_reconstruction(decoder: nn.Module, logits: torch.Tensor, x: torch.Tens
 def exact_log_likelihood(model: CategoricalVAE, x: torch.Tensor) -> torch.Tensor:
     """log p(x) = log sum_z p(z) p(x | z) exactly, per example (B,), for a model small enough to enumerate.
 
-    For chapter 10 (discrete latents): the number every bound of such a model is measured against.
+    Taught in chapter 10 (discrete latents): the number every bound of such a model is measured against.
     """
     model = _check_model(model)
     weight = next(model.parameters())
@@ -331,7 +331,7 @@ def surrogate_terms(
     reconstruction, not a bound on the discrete model); ``elbo`` equals ``reconstruction - kl`` in value,
     and its gradient is the estimator's (for the score function, the surrogate carries the
     (f - b) grad log q term at zero value). The function the objective and the gradient measurements share.
-    For chapter 10 (discrete latents).
+    Used in chapter 10 through categorical_objective and compare_estimators.
     """
     check_code_logits(logits)
     check_options(estimator, n_samples, baseline, kl)
@@ -393,7 +393,7 @@ def categorical_elbo(model: CategoricalVAE, x: torch.Tensor, *, generator: torch
     """The discrete model's ELBO with one exact sample of the codes (closed-form KL), per example.
 
     What every estimator's model is scored with on a test set, whatever it was trained with: the
-    relaxations' own training values are not bounds. For chapter 10 (discrete latents).
+    relaxations' own training values are not bounds. Taught in chapter 10 (discrete latents).
     """
     model = _check_model(model)
     logits = model.encoder(x)
@@ -409,7 +409,7 @@ class CategoricalObjective:
 
     So fit's history holds, per epoch, the training value of the estimator's own objective (for the
     relaxations: the relaxed one) and the test set's discrete ELBO. Make it with :func:`categorical_objective`.
-    For chapter 10 (discrete latents).
+    Used in chapter 10 through categorical_objective.
     """
 
     def __init__(self, estimator, temperature, n_samples, baseline, kl, prior_temperature, decay):
@@ -451,7 +451,7 @@ def categorical_objective(
     ``"mean"`` with moving-average ``decay``), ``kl``
     the relaxation's KL (``"categorical"``, Jang et al.; ``"concrete"``, Maddison et al., with
     ``prior_temperature``, default tau). Use it as ``vaelib.fit(model, train, test, objective=...)``.
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     if estimator in ("gumbel_softmax", "straight_through"):
         check_temperature(temperature)
@@ -488,6 +488,6 @@ def categorical_iwae_bound(
 ) -> torch.Tensor:
     """L_k = log (1/k) sum_i w_i per example (B,) (Burda et al., 2016), with exact categorical samples.
 
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     return log_mean_exp(categorical_log_importance_weights(model, x, k, generator=generator), dim=0)

@@ -43,7 +43,7 @@ def exact_elbo_gradient(model: CategoricalVAE, x: torch.Tensor) -> torch.Tensor:
     """The exact gradient of sum_b ELBO(x_b) with respect to the encoder's logits, flattened: (B * L * K,).
 
     The ELBO is summed over all K^L joint codes (estimator ``"exact"``), so this is autograd of the
-    exact sum. For chapter 10 (discrete latents).
+    exact sum. Taught in chapter 10 (discrete latents).
     """
     _check(model, x)
     logits = _encoder_logits(model, x).requires_grad_()
@@ -55,7 +55,7 @@ def exact_elbo_gradient(model: CategoricalVAE, x: torch.Tensor) -> torch.Tensor:
 def exact_elbo(model: CategoricalVAE, x: torch.Tensor) -> torch.Tensor:
     """The exact ELBO per example (B,): the enumerated reconstruction minus the closed-form KL.
 
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     _check(model, x)
     with torch.no_grad():
@@ -79,7 +79,7 @@ def gradient_draws(
     Each draw is the estimator of :func:`~vaelib.discrete.categorical.surrogate_terms` (the one the
     training objective uses), with ``n_samples`` samples per image and fresh noise; ``chunk`` draws are
     computed per batch (memory grows with chunk x images x samples decoder outputs). ``baseline`` is
-    ``"none"`` or ``"loo"`` (a moving mean needs a training run). For chapter 10 (discrete latents).
+    ``"none"`` or ``"loo"`` (a moving mean needs a training run). Used in chapter 10 through compare_estimators.
     """
     _check(model, x)
     n_draws = checks.whole_number(n_draws, "n_draws", minimum=2)
@@ -101,7 +101,10 @@ def gradient_draws(
 
 @dataclass(frozen=True)
 class GradientStats:
-    """One estimator's draws against the exact gradient (module docstring). For chapter 10 (discrete latents)."""
+    """One estimator's draws against the exact gradient (module docstring).
+
+    Used in chapter 10 through compare_estimators.
+    """
 
     n_draws: int
     bias_norm: float  # ||mean of the draws - exact||, itself noisy (see bias_squared)
@@ -121,7 +124,7 @@ class GradientStats:
 def gradient_stats(draws: torch.Tensor, exact: torch.Tensor) -> GradientStats:
     """Summarise ``draws`` (n, P) of a gradient estimator against the ``exact`` gradient (P,).
 
-    For chapter 10 (discrete latents).
+    Used in chapter 10 through compare_estimators.
     """
     checks.tensor(draws, "draws", floating=True)
     checks.tensor(exact, "exact", floating=True)
@@ -165,7 +168,7 @@ def compare_estimators(
 ) -> dict[str, GradientStats]:
     """:class:`GradientStats` of each named estimator setting, e.g.
     ``{"score + LOO": dict(estimator="score", n_samples=2, baseline="loo"), "GS tau=0.5": dict(estimator=
-    "gumbel_softmax", temperature=0.5)}``, all against one exact gradient. For chapter 10 (discrete latents).
+    "gumbel_softmax", temperature=0.5)}``, all against one exact gradient. Taught in chapter 10 (discrete latents).
     """
     if not isinstance(settings, dict) or not settings:
         raise TypeError("settings must be a non-empty dict: name -> dict(estimator=..., temperature=..., ...).")
@@ -186,7 +189,7 @@ def score_function_expectation(model: CategoricalVAE, x: torch.Tensor) -> torch.
 
     A brute-force check, independent of autograd through the enumerated ELBO: it must equal
     :func:`exact_elbo_gradient` (the score-function identity). Flattened, (B * L * K,).
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     _check(model, x)
 

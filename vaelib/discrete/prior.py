@@ -32,7 +32,7 @@ from .vq import GRID, VQVAE, check_codes
 class MaskedConv2d(nn.Conv2d):
     """A square convolution that sees only earlier positions in raster order (mask "A"), or also its own ("B").
 
-    For chapter 10 (discrete latents).
+    Used in chapter 10 through PixelCNNPrior.
     """
 
     def __init__(self, c_in: int, c_out: int, kernel: int, mask: str):
@@ -56,7 +56,7 @@ class PixelCNNPrior(nn.Module):
     """p(c) over a (grid x grid) grid of codes in [0, n_codes): an embedding, one 5x5 mask-A layer,
     ``n_layers`` 3x3 mask-B layers with ReLUs and residual connections, and 1x1 output logits.
 
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
 
     def __init__(self, n_codes: int, *, grid: int = GRID, channels: int = 64, n_layers: int = 4):
@@ -99,14 +99,17 @@ class PixelCNNPrior(nn.Module):
 
 
 def uniform_code_log_prob(n_codes: int, grid: int = GRID) -> float:
-    """log p(c) of any grid under the uniform prior: -grid^2 log K nats. For chapter 10 (discrete latents)."""
+    """log p(c) of any grid under the uniform prior: -grid^2 log K nats. Taught in chapter 10 (discrete latents)."""
     n_codes = checks.whole_number(n_codes, "n_codes", minimum=2)
     return -(checks.whole_number(grid, "grid") ** 2) * math.log(n_codes)
 
 
 @torch.no_grad()
 def encode_dataset(model: VQVAE, data: ImageData, *, batch_size: int = 1000, binarize: bool = False) -> torch.Tensor:
-    """The code grid of every image of ``data``: (N, 7, 7) int64, in eval mode. For chapter 10 (discrete latents)."""
+    """The code grid of every image of ``data``: (N, 7, 7) int64, in eval mode.
+
+    Taught in chapter 10 (discrete latents).
+    """
     if not isinstance(model, VQVAE):
         raise TypeError(f"expected a vaelib.discrete.VQVAE, got {type(model).__name__}.")
     check_data(data, "data")
@@ -119,7 +122,7 @@ def encode_dataset(model: VQVAE, data: ImageData, *, batch_size: int = 1000, bin
 def mean_code_log_prob(prior: PixelCNNPrior, codes: torch.Tensor, *, batch_size: int = 1000) -> float:
     """The mean of log p(c) over grids ``codes`` (N, grid, grid), nats per grid, in eval mode.
 
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     check_codes(codes, prior.n_codes, prior.grid)
     with eval_mode(prior):
@@ -143,7 +146,7 @@ def fit_code_prior(
     """Maximum likelihood for ``prior`` on code grids (N, grid, grid) with Adam, on :func:`vaelib.loop.run_epochs`.
 
     The history's ``train_elbo`` and ``test_elbo`` hold the prior's *exact* mean log p(c) per grid (nats),
-    not a bound: the loop's field names are shared with the VAEs. For chapter 10 (discrete latents).
+    not a bound: the loop's field names are shared with the VAEs. Taught in chapter 10 (discrete latents).
     """
     check_codes(train_codes, prior.n_codes, prior.grid)
     if test_codes is not None:
@@ -194,7 +197,7 @@ def point_mass_bound(
     code, so L_K = L_1 for all K and more samples cannot tighten it; the gap is log p(x) minus it,
     the missing probability of every other code grid that explains x. Returns means over ``data``:
     ``log_prior`` (log p(c)), ``reconstruction`` (log p(x | c)), ``bound`` (their sum, nats per image)
-    and ``bits_per_dim`` (-bound / (784 ln 2)). For chapter 10 (discrete latents).
+    and ``bits_per_dim`` (-bound / (784 ln 2)). Taught in chapter 10 (discrete latents).
     """
     if not isinstance(model, VQVAE):
         raise TypeError(f"expected a vaelib.discrete.VQVAE, got {type(model).__name__}.")

@@ -70,7 +70,7 @@ def check_codes(codes: torch.Tensor, n_codes: int, grid: int = GRID) -> torch.Te
 
 @dataclass
 class Quantized:
-    """What :class:`VectorQuantizer` returns for z_e (B, D, H, W). For chapter 10 (discrete latents)."""
+    """What :class:`VectorQuantizer` returns for z_e (B, D, H, W). Used in chapter 10 through VQVAE."""
 
     straight_through: torch.Tensor  # (B, D, H, W): e_k in value, gradient copied onto z_e
     codes: torch.Tensor  # (B, H, W) int64: index of the nearest code at each position
@@ -83,7 +83,7 @@ class VectorQuantizer(nn.Module):
 
     ``ema=False``: the codebook is a parameter trained by the codebook loss. ``ema=True``: a buffer,
     updated in training mode on every forward pass as the moving average (``decay``) of the encoder
-    outputs assigned to each code. For chapter 10 (discrete latents).
+    outputs assigned to each code. Used in chapter 10 through VQVAE.
     """
 
     def __init__(self, n_codes: int = 64, code_dim: int = 16, *, ema: bool = False, decay: float = EMA_DECAY):
@@ -156,7 +156,7 @@ class VQVAE(nn.Module):
 
     Encoder: two 4x4 stride-2 convolutions (28 -> 14 -> 7, ``channels``), a 3x3 convolution and a 1x1 to
     D = ``code_dim``; the decoder mirrors it to Bernoulli logits (B, 1, 28, 28). ``commitment`` is beta.
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
 
     def __init__(
@@ -225,7 +225,7 @@ def vq_objective(model: VQVAE, x: torch.Tensor) -> ELBOTerms:
     ``reconstruction`` = log p(x | z_q); ``kl`` = 49 log K, the KL of the point-mass q to a uniform prior
     over the codes (a constant, so not trained). The history
     therefore records reconstruction - kl, the bound on log p(x) under the uniform prior.
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     model = _check_vqvae(model)
     logits, q = model(x)
@@ -239,7 +239,7 @@ def vq_objective(model: VQVAE, x: torch.Tensor) -> ELBOTerms:
 def code_usage(model: VQVAE, data: ImageData, *, batch_size: int = 1000, binarize: bool = False) -> torch.Tensor:
     """How many times each code is chosen over ``data`` (all 49 positions of every image): (K,) int64.
 
-    Scored in eval mode (the EMA codebook does not move). For chapter 10 (discrete latents).
+    Scored in eval mode (the EMA codebook does not move). Taught in chapter 10 (discrete latents).
     """
     model = _check_vqvae(model)
     check_data(data, "data")
@@ -255,7 +255,7 @@ def code_usage(model: VQVAE, data: ImageData, *, batch_size: int = 1000, binariz
 def perplexity(counts: torch.Tensor) -> float:
     """exp(entropy) of the code frequencies ``counts`` (K,): K when every code is used equally, 1 for one code.
 
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     checks.tensor(counts, "counts")
     if counts.dim() != 1 or counts.numel() < 1:
@@ -271,7 +271,7 @@ def perplexity(counts: torch.Tensor) -> float:
 def dead_codes(counts: torch.Tensor, threshold: int = 0) -> torch.Tensor:
     """Indices of the codes chosen at most ``threshold`` times (default: never): (n_dead,) int64.
 
-    For chapter 10 (discrete latents).
+    Taught in chapter 10 (discrete latents).
     """
     checks.tensor(counts, "counts")
     threshold = checks.whole_number(threshold, "threshold", minimum=0)
@@ -284,11 +284,15 @@ def dead_codes(counts: torch.Tensor, threshold: int = 0) -> torch.Tensor:
 def revive_dead_codes(
     model: VQVAE, x: torch.Tensor, dead: torch.Tensor, *, generator: torch.Generator | None = None
 ) -> int:
-    """Move each code in ``dead`` onto the encoder output of a random position of a random image of ``x``.
+    """Move each code in ``dead`` onto an encoder output of ``x``, drawn with probability proportional to its
+    squared distance from the nearest live code (as k-means++ seeds its centres).
 
     A code no output is near receives no gradient (and no EMA update), so it stays dead for good; put
-    on an encoder output it is the nearest code of at least that one position next time. Returns the
-    number of codes revived. For chapter 10 (discrete latents).
+    on an encoder output it is the nearest code of at least that one position next time. Drawing the
+    positions uniformly would put most revived codes on the background of MNIST, whose outputs are all
+    alike and already served by a live code: the copies split or lose those positions and die again.
+    Weighted by distance, they go where the codebook fits the encoder worst. Returns the number of
+    codes revived. Taught in chapter 10 (discrete latents).
     """
     model = _check_vqvae(model)
     checks.tensor(dead, "dead")
@@ -303,7 +307,15 @@ def revive_dead_codes(
         checks.network_input(x, IMAGE_SHAPE, "revive_dead_codes' images", model.encoder[0].weight)
         flat = model.encoder(x).permute(0, 2, 3, 1).reshape(-1, model.code_dim)
     check_generator(generator, flat.device)
-    pick = torch.randint(len(flat), (dead.numel(),), device=flat.device, generator=generator)
+    live = torch.ones(model.n_codes, dtype=torch.bool, device=flat.device)
+    live[dead.to(flat.device)] = False
+    codebook = model.quantizer.codebook[live]
+    if len(codebook) and len(flat) >= dead.numel():
+        distance = (flat.pow(2).sum(1, keepdim=True) - 2 * flat @ codebook.T + codebook.pow(2).sum(1)).amin(1)
+        weight = distance.clamp_min(0) + 1e-12  # (N,): squared distance to the nearest live code
+        pick = torch.multinomial(weight, dead.numel(), replacement=False, generator=generator)
+    else:  # no live code to measure from, or fewer positions than codes: uniform, with repeats
+        pick = torch.randint(len(flat), (dead.numel(),), device=flat.device, generator=generator)
     model.quantizer.reset_codes(dead.to(flat.device), flat[pick])
     return dead.numel()
 
@@ -314,7 +326,7 @@ class CodebookMonitor:
 
     After each epoch it counts the codes of ``data`` (:func:`code_usage`), records the perplexity and the
     number of dead codes, and, with ``revive=True``, moves the dead codes onto encoder outputs of a batch
-    of ``data`` (:func:`revive_dead_codes`). For chapter 10 (discrete latents).
+    of ``data`` (:func:`revive_dead_codes`). Taught in chapter 10 (discrete latents).
     """
 
     model: VQVAE
