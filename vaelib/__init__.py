@@ -7,11 +7,11 @@ loop, the fit functions and the scores) -> ``plots``. Beside them: ``settings`` 
 seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's q), ``pyro_vae``,
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
-``labels`` (chapter 8) and ``priors`` (chapter 9); ``discrete`` holds the groundwork for chapter 10
-(discrete latents) and ``hierarchy`` for chapter 11 (hierarchical VAEs, diffusion), reachable as
-``vaelib.discrete.NAME`` and ``vaelib.hierarchy.NAME`` and kept out of ``__all__`` until a chapter
-uses them. ``book`` holds the book's machinery (budgets, records, published numbers, exercise checks,
-checkpoints, the live map's export) on top of the rest.
+``labels`` (chapter 8), ``priors`` (chapter 9) and ``hierarchy`` (chapter 11: hierarchical VAEs,
+diffusion, latent diffusion); ``discrete`` holds the groundwork for chapter 10 (discrete latents),
+reachable as ``vaelib.discrete.NAME`` and kept out of ``__all__`` until a chapter uses it. ``book``
+holds the book's machinery (budgets, records, published numbers, exercise checks, checkpoints, the
+live map's export) on top of the rest.
 
 The public API: every name in ``__all__`` is importable from ``vaelib`` itself: the core's names, and
 each sub-package's ``__all__``. The sub-packages are also namespaces (``vaelib.bounds.X``); chapter 7's
@@ -53,6 +53,7 @@ from .gaussians import (
 )
 from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 from .heads import SCALE_HEADS, check_log_variance_sampler, scale_from_head
+from .hierarchy import *  # hierarchy.__all__
 from .labels import *  # labels.__all__
 from .latent import lerp, prior_norm_interval, slerp
 from .likelihoods import (
@@ -187,10 +188,12 @@ __all__ = sorted(
         "labels",
         "plots",
         "priors",
+        "hierarchy",
         *book.__all__,
         *bounds.__all__,
         *labels.__all__,
         *priors.__all__,
+        *hierarchy.__all__,
     ],
     key=lambda name: (name.lower(), name),
 )

@@ -307,3 +307,15 @@ VDM_CIFAR10_AUGMENTED_BPD = Published(
     cite="kingma2021variational",
     where="the README of github.com/google-research/vdm, section 'CIFAR-10 with data augmentation'",
 )
+
+# A setting, not a result: the number Stable Diffusion v1 multiplies its autoencoder's codes by before diffusion.
+STABLE_DIFFUSION_SCALE_FACTOR = Published(
+    value=0.18215,
+    unit="factor (codes are multiplied by it)",
+    what="latent diffusion's scale factor of Stable Diffusion v1: the codes of its KL-regularised autoencoder are "
+    "multiplied by it to bring their spread to about 1 before the diffusion model sees them",
+    conditions="Stable Diffusion v1's autoencoder (4 latent channels, a very small KL weight) and its released "
+    "inference configuration; a setting of that model, measured by its authors on its codes, not a score",
+    cite="rombach2022high",
+    where="scale_factor in configs/stable-diffusion/v1-inference.yaml of github.com/CompVis/stable-diffusion",
+)

@@ -57,14 +57,15 @@ def discrete_gamma_min(levels: int) -> float:
     probability of about 6e-5 per dimension, and no time is spent denoising below that noise. For 8-bit data
     it gives -13.9, close to VDM's -13.3; for binarized pixels, -2.8. (With VDM's -13.3 on binary pixels,
     most of [0, 1] lies where the data are already determined, and a short CPU run measured a far worse
-    bound: see the design note in ``vaelib.hierarchy``.) For chapter 11.
+    bound: see the design note in ``vaelib.hierarchy``.) Taught in chapter 11.
     """
     levels = checks.whole_number(levels, "levels", minimum=2)
     return 2 * math.log(2 / (levels - 1) / 8)
 
 
 class NoiseSchedule(nn.Module):
-    """gamma(t) = -log SNR(t) for t in [0, 1], increasing; subclasses define ``forward(t)``. For chapter 11."""
+    """gamma(t) = -log SNR(t) for t in [0, 1], increasing; subclasses define ``forward(t)``. Used in chapter 11
+    through FixedSchedule, LearnedSchedule and DDPMSchedule."""
 
     def alpha_sigma(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(gamma, alpha, sigma) at ``t``."""
@@ -74,7 +75,7 @@ class NoiseSchedule(nn.Module):
 
 class FixedSchedule(NoiseSchedule):
     """gamma linear in t from ``gamma_min`` to ``gamma_max``: log SNR falls linearly (VDM's fixed baseline).
-    For chapter 11."""
+    Taught in chapter 11."""
 
     def __init__(self, gamma_min: float = GAMMA_MIN, gamma_max: float = GAMMA_MAX):
         super().__init__()
@@ -96,7 +97,7 @@ class DDPMSchedule(NoiseSchedule):
     :math:`\gamma = \log \operatorname{expm1}(-\log\bar\alpha)`. Time starts at ``u_min`` = 1/1000, DDPM's
     first step (where gamma is about -9.2), since gamma(0) would be minus infinity:
     :math:`u = u_{\min} + (1 - u_{\min})\, t`. Unlike :class:`FixedSchedule` (gamma linear in t, for which the
-    ELBO's per-step weights are all equal), its per-step ELBO weights vary over t. For chapter 11.
+    ELBO's per-step weights are all equal), its per-step ELBO weights vary over t. Taught in chapter 11.
     """
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, u_min: float = 1e-3):
@@ -120,7 +121,7 @@ class PositiveLinear(nn.Linear):
 
 
 class LearnedSchedule(NoiseSchedule):
-    r"""VDM's learned monotone gamma(t) (Kingma et al., 2021, Appendix H); for chapter 11.
+    r"""VDM's learned monotone gamma(t) (Kingma et al., 2021, Appendix H). Taught in chapter 11.
 
     :math:`\tilde\gamma(t) = l_1(t) + l_3(\mathrm{sigmoid}(l_2(l_1(t))))` with positive weights, rescaled so
     that :math:`\gamma(0) = \gamma_0` and :math:`\gamma(1) = \gamma_1`, both learned
@@ -149,7 +150,8 @@ class LearnedSchedule(NoiseSchedule):
 
 
 class NoisePredictor(nn.Module):
-    """epsilon-hat(z_t, t): an MLP on z_t (B, D) and sinusoidal features of t (B,) -> (B, D). For chapter 11."""
+    """epsilon-hat(z_t, t): an MLP on z_t (B, D) and sinusoidal features of t (B,) -> (B, D). Used in chapter 11
+    through DiffusionVAE."""
 
     def __init__(self, dim: int, hidden_dim: int = 512):
         super().__init__()
@@ -170,7 +172,8 @@ class NoisePredictor(nn.Module):
 
 
 class DiffusionVAE(nn.Module):
-    r"""A diffusion model as a VAE: ``encoder`` is the noise schedule, ``decoder`` the noise predictor; for chapter 11.
+    r"""A diffusion model as a VAE: ``encoder`` is the noise schedule, ``decoder`` the noise predictor.
+    Taught in chapter 11.
 
     ``dim`` values per example; ``levels`` the number of values each data dimension takes (2 for
     binarized pixels, 17 for the 8x8 digits' grey levels), mapped evenly onto [-1, 1], or ``None`` for
@@ -251,7 +254,8 @@ def reconstruction_log_prob(model: DiffusionVAE, v: torch.Tensor, eps: torch.Ten
 
 
 def prior_kl(model: DiffusionVAE, v: torch.Tensor) -> torch.Tensor:
-    """KL(q(z_1 | v) || N(0, I)) per example (B,), in closed form (vaelib.gaussian_kl_to_standard)."""
+    """KL(q(z_1 | v) || N(0, I)) per example (B,), in closed form (vaelib.gaussian_kl_to_standard). Taught in
+    chapter 11."""
     _, alpha, sigma = model.encoder.alpha_sigma(torch.ones((), device=v.device, dtype=v.dtype))
     return gaussian_kl_to_standard(alpha * v, sigma.expand_as(v), validate=False)
 
@@ -263,7 +267,7 @@ def step_kl(model: DiffusionVAE, v: torch.Tensor, s: torch.Tensor, t: torch.Tens
     process: with :math:`\sigma_{t|s}^2 = -\sigma_t^2 \operatorname{expm1}(\gamma_s - \gamma_t)`,
     :math:`\mu_Q = \alpha_{t|s}\sigma_s^2/\sigma_t^2\, z_t + \alpha_s \sigma_{t|s}^2/\sigma_t^2\, v` and
     :math:`\sigma_Q^2 = \sigma_{t|s}^2 \sigma_s^2 / \sigma_t^2`; p replaces v by v-hat. Also returns
-    ||eps - eps-hat||^2 (B,), so that the KL can be checked against its weighted form.
+    ||eps - eps-hat||^2 (B,), so that the KL can be checked against its weighted form. Taught in chapter 11.
     """
     gamma_s, alpha_s, sigma_s = (a.unsqueeze(-1) for a in model.encoder.alpha_sigma(s))
     gamma_t, alpha_t, sigma_t = (a.unsqueeze(-1) for a in model.encoder.alpha_sigma(t))
@@ -282,7 +286,7 @@ def elbo_weights(model: DiffusionVAE, steps: int) -> torch.Tensor:
     :math:`w_i = \tfrac12\operatorname{expm1}(\gamma_{t_i} - \gamma_{t_{i-1}})`.
 
     The DDPM simple loss sums ||eps - eps-hat_i||^2 with weight 1 instead: it is this ELBO's KL sum
-    reweighted by 1 / w_i (Ho et al., 2020, Sec. 3.4; Kingma et al., 2021). For chapter 11.
+    reweighted by 1 / w_i (Ho et al., 2020, Sec. 3.4; Kingma et al., 2021). Taught in chapter 11.
     """
     model = _check_model(model)
     steps = checks.whole_number(steps, "steps (T)")
@@ -317,7 +321,7 @@ def diffusion_terms(
     chunk_steps: int = 50,
     generator: torch.Generator | None = None,
 ) -> DiffusionTerms:
-    """Every term of the T-step ELBO for each example of ``x``, one fresh noise draw per term; for chapter 11.
+    """Every term of the T-step ELBO for each example of ``x``, one fresh noise draw per term. Taught in chapter 11.
 
     Costs T passes of the noise predictor per example, ``chunk_steps`` steps at a time. The per-step
     table of the chapter is ``terms.steps.mean(0)``: where in t the bits are spent.
@@ -342,7 +346,7 @@ def diffusion_terms(
 def step_kl_table(terms: DiffusionTerms, bins: int = 10) -> list[dict[str, float]]:
     """Where in t the bits are spent: the per-step KLs averaged over the examples, summed within ``bins``
     equal ranges of t. One row per range: ``t_from``, ``t_to``, ``nats`` (per example) and ``share`` of
-    the KL sum. For chapter 11.
+    the KL sum. Taught in chapter 11.
     """
     if not isinstance(terms, DiffusionTerms):
         raise TypeError(f"terms must be the DiffusionTerms of diffusion_terms(...), got {type(terms).__name__}.")
@@ -369,7 +373,7 @@ def _gamma_and_slope(schedule: NoiseSchedule, t: torch.Tensor) -> tuple[torch.Te
 
 
 class DiffusionObjective:
-    r"""The diffusion ELBO (or DDPM's simple loss) as an ``objective=`` for :func:`vaelib.fit`; for chapter 11.
+    r"""The diffusion ELBO (or DDPM's simple loss) as an ``objective=`` for :func:`vaelib.fit`. Taught in chapter 11.
 
     One draw per example of t and eps: with ``steps=None`` the continuous-time loss
     :math:`\tfrac12\gamma'(t)\lVert\epsilon - \hat\epsilon\rVert^2` (VDM eq. 17, t drawn low-discrepancy over
@@ -411,7 +415,7 @@ class DiffusionObjective:
 def sample_diffusion(
     model: DiffusionVAE, n: int, steps: int, *, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """``n`` ancestral samples through the T-step model, (n, dim); for chapter 11.
+    """``n`` ancestral samples through the T-step model, (n, dim). Used in chapter 11 through LatentDiffusion.
 
     z_1 ~ N(0, I), then z_s ~ p(z_s | z_t) step by step; at t = 0 discrete data take the most probable
     level of p(v | z_0), mapped back to [0, 1]; continuous data return z_0 / alpha_0.
@@ -438,7 +442,7 @@ def sample_diffusion(
 
 
 def bits_per_dim(elbo_nats: float, dims: int) -> float:
-    r"""-ELBO / (D log 2): the bound in bits per data dimension; for chapter 11.
+    r"""-ELBO / (D log 2): the bound in bits per data dimension. Taught in chapter 11.
 
     Meaningful as bits of *discrete* data when the ELBO bounds a log-probability (a discrete
     decoder, as :class:`DiffusionVAE` with ``levels``, or chapter 6's Bernoulli VAE). A bound on a

@@ -28,7 +28,8 @@ from .diffusion import DiffusionVAE, NoiseSchedule, sample_diffusion
 def latent_spread(
     encoder: nn.Module, data: ImageData, *, generator: torch.Generator | None = None
 ) -> dict[str, object]:
-    r"""How spread out a trained encoder's codes are, and the factor that makes them unit-variance; for chapter 11.
+    r"""How spread out a trained encoder's codes are, and the factor that makes them unit-variance.
+    Taught in chapter 11.
 
     Draws one code z ~ q(z | x) per image of ``data`` (vaelib.encode, in eval mode) and returns ``std``,
     the standard deviation of all their entries (one number, as latent diffusion measures it),
@@ -54,7 +55,7 @@ def latent_spread(
 
 class LatentDiffusion(DiffusionVAE):
     """A :class:`DiffusionVAE` on the scaled codes of a frozen VAE (``autoencoder``, with ``encoder`` and
-    ``decoder``); for chapter 11.
+    ``decoder``). Taught in chapter 11.
 
     ``values(x)`` encodes a batch of images, draws z ~ q(z | x) and multiplies it by ``scale_factor``
     (pass 1.0 to see what an unscaled latent space does). The autoencoder stays frozen and in eval
