@@ -15,6 +15,8 @@ samples where q(z) is below a tenth of N(z; 0, I), and the mean log q(z) of the 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 
@@ -42,6 +44,8 @@ def latent_spread(
     noise = torch.randn(loc.shape, device=loc.device, generator=generator) if generator else torch.randn_like(loc)
     z = loc + scale * noise
     std = z.std().item()
+    if not math.isfinite(std):
+        raise ValueError("the encoder's codes hold NaN or infinite values: check the encoder (and its training run).")
     if not std > 0:
         raise ValueError("the codes do not vary (std 0): the encoder has collapsed; no scale factor exists.")
     return {
