@@ -278,6 +278,11 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     levels=17,  # values of a pooled block: 0..16 black pixels out of 16
                     pool=4,  # 4x4 blocks: 28x28 -> 7x7
                     diff_hidden=512,  # the noise predictor's hidden units (two layers)
+                    fourier=(
+                        3,
+                        4,
+                        5,
+                    ),  # exponents of its Fourier features: periods 2/8, 2/16, 2/32 around the spacing 2/16
                     gamma_max=5.0,  # gamma(1) of the fixed schedule and the learned one's start
                     kl_bins=10,  # ranges of t of the per-step KL table
                     conv_z=16,  # the conv VAE of chapter 4
@@ -291,7 +296,7 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                     ladder_epochs=(1, 2, 10),  # each of the four one- and two-layer models
                     ll_k=(20, 200, 2_000),  # importance samples of L_K
                     ll_images=(64, 200, 500),  # test images of L_K (and the pool the diffusion bounds draw from)
-                    diff_epochs=(1, 3, 15),  # each diffusion model on the pooled digits
+                    diff_epochs=(1, 3, 25),  # each diffusion model on the pooled digits
                     diff_batch=(64, 128, 128),
                     bound_steps=(100, 1_000, 1_000),  # T of the term-by-term bound
                     bound_images=(50, 200, 500),  # test images of that bound
