@@ -265,8 +265,9 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                 # Three parts on binarized MNIST: a one-layer MLP VAE and a two-layer ladder VAE of the same size
                 # (plain, KL warm-up, free bits); two diffusion models on the digits pooled to 7x7 (17 levels), with
                 # a fixed and a learned schedule, and their T-step bounds term by term; a conv VAE with a small KL
-                # weight and a diffusion model on its codes. The full mode, the recorded one, is sized to about
-                # 30 min on one idle CPU thread (all of MNIST, few epochs), far below the papers' schedules.
+                # weight and a diffusion model on its codes. The full mode, the recorded one, is sized to at most
+                # 35 min on one idle CPU thread (all of MNIST, few epochs), far below the papers' schedules; the
+                # record (hierarchy_full) took 12 min on one thread of a machine shared with two other records.
                 constants=dict(
                     z_dims=(100, 50),  # the ladder's stochastic layers (Burda et al.'s two-layer MNIST model)
                     hidden_dims=(200, 100),  # its deterministic layers, one per side of each stochastic layer
