@@ -387,3 +387,81 @@ def test_the_published_diffusion_numbers_carry_their_source_and_a_cited_key():
         assert number.unit == "bits per dimension" and "CIFAR-10" in number.conditions
         assert f"{{{number.cite}," in bib
     assert vaelib.published.VDM_CIFAR10_AUGMENTED_BPD.value < vaelib.published.VDM_CIFAR10_BPD.value
+
+
+# ---------------------------------------------------------------- bad input, and the Fourier features
+
+
+def test_step_kl_and_prior_kl_refuse_what_they_cannot_score():
+    model = tiny_diffusion(levels=3)
+    v = model.values(torch.tensor([[0.0, 0.5, 1.0, 0.5], [1.0, 1.0, 0.0, 0.0]]))
+    eps, s, t = torch.zeros(2, 4), torch.tensor([0.1, 0.2]), torch.tensor([0.2, 0.3])
+    kl, error = hierarchy.step_kl(model, v, s, t, eps)
+    assert kl.shape == error.shape == (2,)
+    with pytest.raises(ValueError, match="0 <= s < t <= 1"):
+        hierarchy.step_kl(model, v, t, s, eps)  # the times swapped
+    with pytest.raises(ValueError, match="0 <= s < t <= 1"):
+        hierarchy.step_kl(model, v, s, torch.tensor([0.2, 1.5]), eps)
+    with pytest.raises(ValueError, match="one time per example"):
+        hierarchy.step_kl(model, v, s[:1], t[:1], eps)
+    with pytest.raises(ValueError, match=r"shape \(B, 4\)"):
+        hierarchy.step_kl(model, v[:, :3], s, t, eps[:, :3])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        hierarchy.prior_kl(model, torch.full((2, 4), float("nan")))
+    with pytest.raises(TypeError, match="DiffusionVAE"):
+        hierarchy.prior_kl(torch.nn.Linear(4, 4), v)
+    with pytest.raises(TypeError, match="floating-point"):
+        hierarchy.prior_kl(model, torch.zeros(2, 4, dtype=torch.long))
+
+
+def test_the_term_by_term_bound_refuses_nan_images_and_pixels_outside_0_1():
+    model = tiny_diffusion(levels=3)
+    good = torch.tensor([[0.0, 0.5, 1.0, 0.5]])
+    assert torch.isfinite(hierarchy.diffusion_terms(model, good, 4).elbo).all()
+    with pytest.raises(ValueError, match="contain NaN"):
+        hierarchy.diffusion_terms(model, torch.full((1, 4), float("nan")), 4)
+    with pytest.raises(ValueError, match="Divide them by 255"):
+        hierarchy.diffusion_terms(model, good * 255, 4)
+    with pytest.raises(ValueError, match="negative values"):
+        hierarchy.diffusion_terms(model, good - 0.5, 4)
+    with pytest.raises(ValueError, match="at least 1"):
+        hierarchy.diffusion_terms(model, good, 0)
+    with pytest.raises(ValueError, match="finite"):
+        hierarchy.bits_per_dim(float("nan"), 49)
+    with pytest.raises(ValueError, match="at least 1"):
+        hierarchy.elbo_weights(model, 0)
+
+
+def test_fourier_features_widen_the_input_and_bad_exponents_are_refused():
+    plain = hierarchy.DiffusionVAE(4, 3, hidden_dim=8)
+    wide = hierarchy.DiffusionVAE(4, 3, hidden_dim=8, fourier=(3, 4))
+    assert wide.decoder.net[0].in_features == plain.decoder.net[0].in_features + 4 * 2 * 2
+    z, t = torch.randn(5, 4), torch.rand(5)
+    assert wide.decoder(z, t).shape == (5, 4)
+    # the features of z and of z + 2 agree (2^n pi has period 2 / 2^n, which divides 2): only z itself differs
+    torch.manual_seed(0)
+    no_raw = hierarchy.DiffusionVAE(4, 3, hidden_dim=8, fourier=(1, 2))
+    with torch.no_grad():
+        no_raw.decoder.net[0].weight[:, :4] = 0.0  # ignore the raw input
+        assert torch.allclose(no_raw.decoder(z, t), no_raw.decoder(z + 2, t), atol=1e-5)
+    with pytest.raises(TypeError, match="whole-number exponents"):
+        hierarchy.DiffusionVAE(4, 3, fourier=(1.5,))
+    with pytest.raises(TypeError, match="whole-number exponents"):
+        hierarchy.DiffusionVAE(4, 3, fourier=3)
+
+
+def test_latent_spread_and_latent_diffusion_refuse_broken_codes_and_scale_factors():
+    class NanEncoder(torch.nn.Module):
+        def forward(self, x):
+            loc = torch.full((len(x), 2), float("nan"))
+            return loc, torch.ones_like(loc)
+
+    data = tiny_images(8)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        hierarchy.latent_spread(NanEncoder(), data)
+    vae = vaelib.VAE.conv(z_dim=3, channels=(4, 8))
+    for bad in (float("nan"), float("inf"), -0.2):
+        with pytest.raises(ValueError, match="finite|positive"):
+            hierarchy.LatentDiffusion(vae, bad)
+    with pytest.raises(TypeError, match="autoencoder"):
+        hierarchy.LatentDiffusion(torch.nn.Linear(2, 2), 1.0)

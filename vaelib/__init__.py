@@ -7,9 +7,8 @@ loop, the fit functions and the scores) -> ``plots``. Beside them: ``settings`` 
 seeding), ``checks`` (argument checks), ``sampling`` (drawing from any encoder's q), ``pyro_vae``,
 ``gradients``, ``toy``, ``analysis``, ``monitor``, ``latent``, ``likelihoods``, ``heads``, ``stats`` and
 ``datasets``. One sub-package per later topic builds on the core only: ``bounds`` (chapter 7),
-``labels`` (chapter 8), ``priors`` (chapter 9) and ``discrete`` (chapter 10, discrete latents);
-``hierarchy`` holds the groundwork for chapter 11 (hierarchical VAEs, diffusion), reachable as
-``vaelib.hierarchy.NAME`` and kept out of ``__all__`` until a chapter uses it. ``book`` holds the
+``labels`` (chapter 8), ``priors`` (chapter 9), ``discrete`` (chapter 10, discrete latents) and
+``hierarchy`` (chapter 11: hierarchical VAEs, diffusion, latent diffusion). ``book`` holds the
 book's machinery (budgets, records, published numbers, exercise checks, checkpoints, the live map's
 export) on top of the rest.
 
@@ -54,6 +53,7 @@ from .gaussians import (
 )
 from .gradients import encoder_gradient_estimates, reparameterization_gradient, score_function_gradient
 from .heads import SCALE_HEADS, check_log_variance_sampler, scale_from_head
+from .hierarchy import *  # hierarchy.__all__
 from .labels import *  # labels.__all__
 from .latent import lerp, prior_norm_interval, slerp
 from .likelihoods import (
@@ -189,11 +189,13 @@ __all__ = sorted(
         "labels",
         "plots",
         "priors",
+        "hierarchy",
         *book.__all__,
         *bounds.__all__,
         *discrete.__all__,
         *labels.__all__,
         *priors.__all__,
+        *hierarchy.__all__,
     ],
     key=lambda name: (name.lower(), name),
 )

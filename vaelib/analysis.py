@@ -15,7 +15,7 @@ ACTIVE_UNIT_THRESHOLD = 0.01  # activity A_j above which a latent unit counts as
 def encode(encoder: torch.nn.Module, data: ImageData, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior parameters (loc, scale) of q(z|x) for every image in ``data``, each (N, z_dim), in order.
 
-    Taught in chapter 3; used in chapters 4, 5, 6, 9.
+    Taught in chapter 3; used in chapters 4, 5, 6, 9, 11.
     """
     checks.module(encoder, "encoder")
     check_data(data)
@@ -35,7 +35,7 @@ def active_units(loc: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) ->
     a unit whose posterior mean does not move with x carries no information about x.
     ``loc`` holds the posterior means, (N, z_dim). Returns the count and A, shape (z_dim,).
 
-    Taught in chapter 3; used in chapters 4, 5, 6, 7.
+    Taught in chapter 3; used in chapters 4, 5, 6, 7, 11.
     """
     checks.tensor(loc, "loc", floating=True)
     if loc.dim() != 2 or len(loc) < 2:

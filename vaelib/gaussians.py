@@ -29,6 +29,7 @@ def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I), summed over the last dimension: shape ``z.shape[:-1]``.
 
     Used in chapters 1, 6, 7 and 9 through elbo, log_importance_weights, FlowEncoder and StandardNormalPrior.
+    Used in chapter 11.
     """
     return (-0.5 * z.pow(2) - 0.5 * LOG_2PI).sum(-1)
 
@@ -126,7 +127,7 @@ def gaussian_kl_to_standard(loc: torch.Tensor, scale: torch.Tensor, *, validate:
     variances) have one shape (or one rank, with size-1 dimensions that broadcast); ``validate``
     checks that the scales are positive.
 
-    Taught in chapter 1; used in chapters 2, 4, 6.
+    Taught in chapter 1; used in chapters 2, 4, 6, 11.
     """
     checks.gaussian_parameters(loc, scale)
     if validate:

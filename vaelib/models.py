@@ -144,7 +144,7 @@ class ConvDecoder(nn.Module):
 class VAE(nn.Module):
     """An encoder and a decoder that share ``z_dim``; the losses take them apart again.
 
-    Taught in chapter 1; used in chapters 2, 3, 4, 5, 6, 7, 9, 10.
+    Taught in chapter 1; used in chapters 2, 3, 4, 5, 6, 7, 9, 10, 11.
     """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module):

@@ -40,7 +40,7 @@ class PairedDifference:
 def paired_difference(a: torch.Tensor, b: torch.Tensor) -> PairedDifference:
     """Mean difference a - b of two per-item scores of shape (N,), with paired and unpaired standard errors.
 
-    Taught in chapter 6; used in chapters 7 and 10.
+    Taught in chapter 6; used in chapters 7, 10, 11.
     """
     a, b = torch.as_tensor(a, dtype=torch.float64).cpu(), torch.as_tensor(b, dtype=torch.float64).cpu()
     if a.dim() != 1 or a.shape != b.shape:

@@ -174,7 +174,7 @@ def evaluate(
     ``binarize=False`` scores the pixels as given; see the module docstring for why
     :func:`evaluate_svi` binarizes by default instead.
 
-    Taught in chapter 2; used in chapters 5, 6.
+    Taught in chapter 2; used in chapters 5, 6, 11.
     """
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
     _check_diagonal(model, "evaluate (one-sample ELBO with the closed-form KL)")
@@ -215,7 +215,7 @@ def log_likelihood_per_image(
     What :func:`estimate_log_likelihood` averages; kept image by image for paired comparisons of two
     models on the same images (:func:`vaelib.paired_difference`). Arguments as there.
 
-    Taught in chapter 6.
+    Taught in chapter 6; used in chapter 11.
     """
     k = checks.whole_number(k, "k (importance samples per image)")
     _check_scoring(model, data, batch_size, binarize, log_likelihood)
@@ -363,7 +363,7 @@ def fit(
     ``parameters`` are what Adam trains, by default the model's; pass a learned prior's as well
     (duplicates, such as a VampPrior's shared encoder, are dropped).
 
-    Taught in chapter 2; used in chapters 4, 5, 6, 7, 9, 10.
+    Taught in chapter 2; used in chapters 4, 5, 6, 7, 9, 10, 11.
     """
     _check_vae(model)
     _check_model_and_data(model, train, "train")

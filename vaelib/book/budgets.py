@@ -308,6 +308,54 @@ CHAPTERS: Mapping[str, ModeTable] = MappingProxyType(
                 ),
             ),
             ModeTable(
+                "11_hierarchy",
+                # Three parts on binarized MNIST: a one-layer MLP VAE and a two-layer ladder VAE of the same size
+                # (plain, KL warm-up, free bits); two diffusion models on the digits pooled to 7x7 (17 levels), with
+                # a fixed and a learned schedule, and their T-step bounds term by term; a conv VAE with a small KL
+                # weight and a diffusion model on its codes. The full mode, the recorded one, is sized to at most
+                # 35 min on one idle CPU thread (all of MNIST, few epochs), far below the papers' schedules; the
+                # record (hierarchy_full) took 12 min on one thread of a machine shared with two other records.
+                constants=dict(
+                    z_dims=(100, 50),  # the ladder's stochastic layers (Burda et al.'s two-layer MNIST model)
+                    hidden_dims=(200, 100),  # its deterministic layers, one per side of each stochastic layer
+                    one_layer_z=50,  # the one-layer baseline: VAE.mlp(50, 250) has as many parameters (to 0.1%)
+                    one_layer_hidden=250,
+                    lr=1e-3,
+                    warmup_share=1 / 3,  # KL warm-up over the first third of the training steps
+                    free_bits=2.0,  # nats per layer (each layer one group)
+                    levels=17,  # values of a pooled block: 0..16 black pixels out of 16
+                    pool=4,  # 4x4 blocks: 28x28 -> 7x7
+                    diff_hidden=512,  # the noise predictor's hidden units (two layers)
+                    fourier=(
+                        3,
+                        4,
+                        5,
+                    ),  # exponents of its Fourier features: periods 2/8, 2/16, 2/32 around the spacing 2/16
+                    gamma_max=5.0,  # gamma(1) of the fixed schedule and the learned one's start
+                    kl_bins=10,  # ranges of t of the per-step KL table
+                    conv_z=16,  # the conv VAE of chapter 4
+                    conv_beta=0.1,  # its KL weight: small, so that its codes spread (a scale factor below 1)
+                    latent_hidden=256,  # the latent noise predictor's hidden units
+                ),
+                rows=dict(
+                    train_size=(512, 10_000, None),
+                    test_size=(256, 2_000, None),
+                    batch_size=(64, 100, 100),
+                    ladder_epochs=(1, 2, 10),  # each of the four one- and two-layer models
+                    ll_k=(20, 200, 2_000),  # importance samples of L_K
+                    ll_images=(64, 200, 500),  # test images of L_K (and the pool the diffusion bounds draw from)
+                    diff_epochs=(1, 3, 25),  # each diffusion model on the pooled digits
+                    diff_batch=(64, 128, 128),
+                    bound_steps=(100, 1_000, 1_000),  # T of the term-by-term bound
+                    bound_images=(50, 200, 500),  # test images of that bound
+                    conv_epochs=(1, 2, 4),
+                    latent_epochs=(1, 3, 15),
+                    latent_samples=(64, 500, 2_000),  # codes of each kind for the hole measure
+                    latent_steps=(50, 200, 1_000),  # T of latent diffusion's sampler
+                    aggregate_size=(256, 5_000, 5_000),  # training codes of the aggregate posterior q(z)
+                ),
+            ),
+            ModeTable(
                 "07_tighter_bounds",
                 # Chapter 6's 784-400-50 MLP VAE on dynamically binarized images, trained with each objective and
                 # encoder of the chapter, plus new encoders fitted to frozen decoders. A K-sample objective costs K

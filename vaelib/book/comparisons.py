@@ -111,6 +111,11 @@ _CH7 = (
     "images, the encoder as proposal"
 )
 
+_CH11_LADDER = (
+    _MNIST_BINARY + "; {model}; {{settings[ladder_epochs]}} epochs of batch {{settings[batch_size]}} on "
+    "{{settings[train_images]:,}} images; L_K with K = {{settings[ll_k]:,}} on {{settings[ll_images]:,}} test images"
+)
+
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "BURDA_VAE_LL",
@@ -191,5 +196,39 @@ COMPARISONS: tuple[Comparison, ...] = (
         "no: {settings[epochs]} epochs against up to 2,000 with warm-up and early stopping; another network; "
         "{settings[ll_images]} test images",
         "ch-priors",
+    ),
+    Comparison(
+        "BURDA_VAE_LL",
+        "hierarchy_full",
+        ("results", "ladder", "one layer", "ll"),
+        "test log-likelihood L_K of chapter 11's one-layer VAE (the two-layer model's size)",
+        _CH11_LADDER.format(model="784-250-50 softplus MLP (430,884 parameters)"),
+        "no: {settings[ladder_epochs]} epochs against 3,280 passes over the data, another network, K = "
+        "{settings[ll_k]:,} on {settings[ll_images]} test images",
+        "ch-hierarchy",
+    ),
+    Comparison(
+        "BURDA_TWO_LAYER_VAE_LL",
+        "hierarchy_full",
+        ("results", "ladder", "two layers, plain", "ll"),
+        "test log-likelihood L_K of chapter 11's two-layer ladder VAE trained with the plain ELBO",
+        _CH11_LADDER.format(
+            model="two stochastic layers of 100 and 50 units with the ladder's top-down inference, one softplus layer "
+            "of 200 and of 100 units per side (430,484 parameters)"
+        ),
+        "no: {settings[ladder_epochs]} epochs against 3,280 passes over the data, top-down against bottom-up "
+        "inference, other deterministic layers, K = {settings[ll_k]:,} on {settings[ll_images]} test images",
+        "ch-hierarchy",
+    ),
+    Comparison(
+        "VDM_CIFAR10_BPD",
+        "hierarchy_full",
+        ("results", "diffusion", "learned schedule", "bpd"),
+        "bits per dimension of chapter 11's diffusion model with VDM's learned schedule (T-step bound)",
+        "binarized MNIST averaged over 4x4 blocks: 7x7 images of 17 levels; an MLP noise predictor with Fourier "
+        "features; {settings[diff_epochs]} epochs on {settings[train_images]:,} images; T = {settings[bound_steps]:,} "
+        "bound on {settings[bound_images]} test images",
+        "no: another data set (49 values of 17 levels, not CIFAR-10's 3,072 of 256), another network and budget",
+        "ch-hierarchy",
     ),
 )

@@ -56,7 +56,7 @@ def new_record(chapter: str, budget: str, device, data: str, settings: dict, res
     """A chapter's ``RECORD``: this run's results with the conditions they were computed under.
 
     Everything of :class:`Record` but ``run``, which ``tools/record_run.py`` adds when it saves the
-    record. Used in chapters 6-10, whose long runs are recorded.
+    record. Used in chapters 6-11, whose long runs are recorded.
     """
     from ..settings import hardware_name  # here, not at the top: settings imports nothing from records
 
@@ -178,7 +178,7 @@ def load_record_or_none(name: str, like: dict | None = None) -> dict | None:
     """:func:`load_record`, or None after printing why there is no record to show.
 
     A chapter's page then shows its own run only, and the printed reason says what is missing and how
-    to record it. Used in chapters 6-10.
+    to record it. Used in chapters 6-11.
     """
     try:
         return load_record(name, like=like)

@@ -57,14 +57,15 @@ def discrete_gamma_min(levels: int) -> float:
     probability of about 6e-5 per dimension, and no time is spent denoising below that noise. For 8-bit data
     it gives -13.9, close to VDM's -13.3; for binarized pixels, -2.8. (With VDM's -13.3 on binary pixels,
     most of [0, 1] lies where the data are already determined, and a short CPU run measured a far worse
-    bound: see the design note in ``vaelib.hierarchy``.) For chapter 11.
+    bound: see the design note in ``vaelib.hierarchy``.) Taught in chapter 11.
     """
     levels = checks.whole_number(levels, "levels", minimum=2)
     return 2 * math.log(2 / (levels - 1) / 8)
 
 
 class NoiseSchedule(nn.Module):
-    """gamma(t) = -log SNR(t) for t in [0, 1], increasing; subclasses define ``forward(t)``. For chapter 11."""
+    """gamma(t) = -log SNR(t) for t in [0, 1], increasing; subclasses define ``forward(t)``. Used in chapter 11
+    through FixedSchedule, LearnedSchedule and DDPMSchedule."""
 
     def alpha_sigma(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(gamma, alpha, sigma) at ``t``."""
@@ -74,7 +75,7 @@ class NoiseSchedule(nn.Module):
 
 class FixedSchedule(NoiseSchedule):
     """gamma linear in t from ``gamma_min`` to ``gamma_max``: log SNR falls linearly (VDM's fixed baseline).
-    For chapter 11."""
+    Taught in chapter 11."""
 
     def __init__(self, gamma_min: float = GAMMA_MIN, gamma_max: float = GAMMA_MAX):
         super().__init__()
@@ -96,7 +97,7 @@ class DDPMSchedule(NoiseSchedule):
     :math:`\gamma = \log \operatorname{expm1}(-\log\bar\alpha)`. Time starts at ``u_min`` = 1/1000, DDPM's
     first step (where gamma is about -9.2), since gamma(0) would be minus infinity:
     :math:`u = u_{\min} + (1 - u_{\min})\, t`. Unlike :class:`FixedSchedule` (gamma linear in t, for which the
-    ELBO's per-step weights are all equal), its per-step ELBO weights vary over t. For chapter 11.
+    ELBO's per-step weights are all equal), its per-step ELBO weights vary over t. Taught in chapter 11.
     """
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, u_min: float = 1e-3):
@@ -120,7 +121,7 @@ class PositiveLinear(nn.Linear):
 
 
 class LearnedSchedule(NoiseSchedule):
-    r"""VDM's learned monotone gamma(t) (Kingma et al., 2021, Appendix H); for chapter 11.
+    r"""VDM's learned monotone gamma(t) (Kingma et al., 2021, Appendix H). Taught in chapter 11.
 
     :math:`\tilde\gamma(t) = l_1(t) + l_3(\mathrm{sigmoid}(l_2(l_1(t))))` with positive weights, rescaled so
     that :math:`\gamma(0) = \gamma_0` and :math:`\gamma(1) = \gamma_1`, both learned
@@ -149,15 +150,26 @@ class LearnedSchedule(NoiseSchedule):
 
 
 class NoisePredictor(nn.Module):
-    """epsilon-hat(z_t, t): an MLP on z_t (B, D) and sinusoidal features of t (B,) -> (B, D). For chapter 11."""
+    r"""epsilon-hat(z_t, t): an MLP on z_t (B, D) and sinusoidal features of t (B,) -> (B, D).
 
-    def __init__(self, dim: int, hidden_dim: int = 512):
+    ``fourier`` (exponents n, e.g. ``(3, 4, 5)``) adds VDM's Fourier features of the input,
+    :math:`\sin(2^n \pi z)` and :math:`\cos(2^n \pi z)` for every value of z_t (Kingma et al., 2021,
+    Appendix C): at low noise the network must read the small offset of z_t from the nearest data level,
+    a sawtooth function of z_t that an MLP on z_t alone learns slowly; features whose period is about the
+    spacing of the levels hand it over. Used in chapter 11 through DiffusionVAE.
+    """
+
+    def __init__(self, dim: int, hidden_dim: int = 512, fourier: tuple[int, ...] = ()):
         super().__init__()
         self.dim = checks.whole_number(dim, "dim (values per example)")
         hidden_dim = checks.whole_number(hidden_dim, "hidden_dim")
+        if not isinstance(fourier, (tuple, list)) or not all(isinstance(n, int) for n in fourier):
+            raise TypeError(f"fourier must be a tuple of whole-number exponents such as (3, 4, 5), got {fourier!r}.")
         self.register_buffer("frequencies", math.pi * torch.arange(1, TIME_FREQUENCIES + 1, dtype=torch.float32))
+        self.register_buffer("fourier", math.pi * 2.0 ** torch.tensor(list(fourier), dtype=torch.float32))
+        n_in = dim * (1 + 2 * len(fourier)) + 2 * TIME_FREQUENCIES
         self.net = nn.Sequential(
-            nn.Linear(dim + 2 * TIME_FREQUENCIES, hidden_dim),
+            nn.Linear(n_in, hidden_dim),
             nn.SiLU(),
             nn.Linear(hidden_dim, hidden_dim),
             nn.SiLU(),
@@ -166,17 +178,25 @@ class NoisePredictor(nn.Module):
 
     def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         angles = t.unsqueeze(-1) * self.frequencies  # (B, F)
-        return self.net(torch.cat([z, angles.sin(), angles.cos()], -1))
+        parts = [z, angles.sin(), angles.cos()]
+        if len(self.fourier):
+            waves = (z.unsqueeze(-1) * self.fourier).flatten(1)  # (B, D * N)
+            parts += [waves.sin(), waves.cos()]
+        return self.net(torch.cat(parts, -1))
 
 
 class DiffusionVAE(nn.Module):
-    r"""A diffusion model as a VAE: ``encoder`` is the noise schedule, ``decoder`` the noise predictor; for chapter 11.
+    r"""A diffusion model as a VAE: ``encoder`` is the noise schedule, ``decoder`` the noise predictor.
+    Taught in chapter 11.
 
     ``dim`` values per example; ``levels`` the number of values each data dimension takes (2 for
     binarized pixels, 17 for the 8x8 digits' grey levels), mapped evenly onto [-1, 1], or ``None`` for
     continuous values (latent codes). ``schedule`` defaults to :class:`FixedSchedule` from
     :func:`discrete_gamma_min` (discrete data) or VDM's -13.3 (continuous values) to 5; pass
     :class:`LearnedSchedule` for VDM. Train with ``vaelib.fit(model, train, objective=DiffusionObjective())``.
+
+    ``fourier`` (exponents, e.g. ``(3, 4, 5)``) gives the noise predictor VDM's Fourier features of z_t (see
+    :class:`NoisePredictor`): for data on levels, features whose period is about the levels' spacing.
 
     ``pool`` (a whole number) first averages images (B, 1, H, W) over ``pool`` x ``pool`` blocks: a binarized
     28x28 digit pooled with ``pool=4`` becomes a 7x7 image whose 49 values are counts of black pixels,
@@ -192,6 +212,7 @@ class DiffusionVAE(nn.Module):
         hidden_dim: int = 512,
         schedule: NoiseSchedule | None = None,
         pool: int | None = None,
+        fourier: tuple[int, ...] = (),
     ):
         super().__init__()
         self.pool = None if pool is None else checks.whole_number(pool, "pool (block size)")
@@ -203,7 +224,7 @@ class DiffusionVAE(nn.Module):
         if schedule is None:
             schedule = FixedSchedule(GAMMA_MIN if levels is None else discrete_gamma_min(levels), GAMMA_MAX)
         self.encoder = schedule
-        self.decoder = NoisePredictor(dim, hidden_dim)
+        self.decoder = NoisePredictor(dim, hidden_dim, fourier)
         self.dim = self.decoder.dim
 
     def values(self, x: torch.Tensor) -> torch.Tensor:
@@ -232,6 +253,32 @@ def _check_model(model) -> DiffusionVAE:
     return model
 
 
+def _check_values(model: DiffusionVAE, v, name: str = "v") -> torch.Tensor:
+    """``v`` unless it is not a finite (B, dim) batch of diffused values (one host sync: for scoring, not training)."""
+    checks.tensor(v, name, floating=True)
+    if v.dim() != 2 or v.shape[1] != model.dim:
+        raise ValueError(
+            f"{name} must be a batch of shape (B, {model.dim}) (model.values(x) makes one from images), got "
+            f"{tuple(v.shape)}."
+        )
+    low, high = checks.value_range(v)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"{name} holds NaN or infinite values (range [{low:.3g}, {high:.3g}]); check how it was made.")
+    return v
+
+
+def _check_images(model: DiffusionVAE, x) -> torch.Tensor:
+    """``x`` unless it holds NaN, or (discrete data) pixels outside [0, 1] that values() would clamp silently."""
+    checks.tensor(x, "x", floating=True)
+    low, high = checks.value_range(x)
+    problem = checks.pixel_range_problem(low, high) if model.levels is not None else None
+    if problem is None and not (math.isfinite(low) and math.isfinite(high)):
+        problem = "contain NaN or infinite values; check how they were made"
+    if problem:
+        raise ValueError(f"the images x {problem}.")
+    return x
+
+
 def reconstruction_log_prob(model: DiffusionVAE, v: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     r"""log p(v | z_0) at z_0 = alpha_0 v + sigma_0 eps, per example (B,).
 
@@ -251,7 +298,10 @@ def reconstruction_log_prob(model: DiffusionVAE, v: torch.Tensor, eps: torch.Ten
 
 
 def prior_kl(model: DiffusionVAE, v: torch.Tensor) -> torch.Tensor:
-    """KL(q(z_1 | v) || N(0, I)) per example (B,), in closed form (vaelib.gaussian_kl_to_standard)."""
+    """KL(q(z_1 | v) || N(0, I)) per example (B,), in closed form (vaelib.gaussian_kl_to_standard). Taught in
+    chapter 11."""
+    model = _check_model(model)
+    _check_values(model, v)
     _, alpha, sigma = model.encoder.alpha_sigma(torch.ones((), device=v.device, dtype=v.dtype))
     return gaussian_kl_to_standard(alpha * v, sigma.expand_as(v), validate=False)
 
@@ -263,8 +313,24 @@ def step_kl(model: DiffusionVAE, v: torch.Tensor, s: torch.Tensor, t: torch.Tens
     process: with :math:`\sigma_{t|s}^2 = -\sigma_t^2 \operatorname{expm1}(\gamma_s - \gamma_t)`,
     :math:`\mu_Q = \alpha_{t|s}\sigma_s^2/\sigma_t^2\, z_t + \alpha_s \sigma_{t|s}^2/\sigma_t^2\, v` and
     :math:`\sigma_Q^2 = \sigma_{t|s}^2 \sigma_s^2 / \sigma_t^2`; p replaces v by v-hat. Also returns
-    ||eps - eps-hat||^2 (B,), so that the KL can be checked against its weighted form.
+    ||eps - eps-hat||^2 (B,), so that the KL can be checked against its weighted form. Taught in chapter 11.
     """
+    model = _check_model(model)
+    _check_values(model, v)
+    checks.tensor(eps, "eps", floating=True)
+    checks.same_shape(v, eps, "v and eps", "eps is one standard normal draw per value of v")
+    for name, time in (("s", s), ("t", t)):
+        checks.tensor(time, name, floating=True)
+        if time.shape != v.shape[:1]:
+            raise ValueError(f"{name} must hold one time per example, shape ({len(v)},), got {tuple(time.shape)}.")
+    low, high = checks.value_range(torch.stack([s, t - s, 1 - t]))
+    if not (low >= 0 and (t > s).all()):
+        raise ValueError("step_kl needs 0 <= s < t <= 1 for every example (s is the earlier, less noisy time).")
+    return _step_kl(model, v, s, t, eps)
+
+
+def _step_kl(model: DiffusionVAE, v: torch.Tensor, s: torch.Tensor, t: torch.Tensor, eps: torch.Tensor):
+    """step_kl without its checks (no host sync): what training and diffusion_terms call."""
     gamma_s, alpha_s, sigma_s = (a.unsqueeze(-1) for a in model.encoder.alpha_sigma(s))
     gamma_t, alpha_t, sigma_t = (a.unsqueeze(-1) for a in model.encoder.alpha_sigma(t))
     z_t = alpha_t * v + sigma_t * eps
@@ -282,7 +348,7 @@ def elbo_weights(model: DiffusionVAE, steps: int) -> torch.Tensor:
     :math:`w_i = \tfrac12\operatorname{expm1}(\gamma_{t_i} - \gamma_{t_{i-1}})`.
 
     The DDPM simple loss sums ||eps - eps-hat_i||^2 with weight 1 instead: it is this ELBO's KL sum
-    reweighted by 1 / w_i (Ho et al., 2020, Sec. 3.4; Kingma et al., 2021). For chapter 11.
+    reweighted by 1 / w_i (Ho et al., 2020, Sec. 3.4; Kingma et al., 2021). Taught in chapter 11.
     """
     model = _check_model(model)
     steps = checks.whole_number(steps, "steps (T)")
@@ -317,7 +383,7 @@ def diffusion_terms(
     chunk_steps: int = 50,
     generator: torch.Generator | None = None,
 ) -> DiffusionTerms:
-    """Every term of the T-step ELBO for each example of ``x``, one fresh noise draw per term; for chapter 11.
+    """Every term of the T-step ELBO for each example of ``x``, one fresh noise draw per term. Taught in chapter 11.
 
     Costs T passes of the noise predictor per example, ``chunk_steps`` steps at a time. The per-step
     table of the chapter is ``terms.steps.mean(0)``: where in t the bits are spent.
@@ -325,7 +391,7 @@ def diffusion_terms(
     model = _check_model(model)
     steps = checks.whole_number(steps, "steps (T)")
     chunk_steps = checks.whole_number(chunk_steps, "chunk_steps")
-    v = model.values(x)
+    v = model.values(_check_images(model, x))
     b = v.shape[0]
     eps0 = standard_normal_noise(v.shape, v, None, generator)
     kls = []
@@ -334,7 +400,7 @@ def diffusion_terms(
         t = (idx / steps).repeat_interleave(b)
         s = ((idx - 1) / steps).repeat_interleave(b)
         eps = standard_normal_noise((len(t), v.shape[1]), v, None, generator)
-        kl, _ = step_kl(model, v.repeat(len(idx), 1), s, t, eps)
+        kl, _ = _step_kl(model, v.repeat(len(idx), 1), s, t, eps)
         kls.append(kl.view(len(idx), b).T)
     return DiffusionTerms(reconstruction_log_prob(model, v, eps0), prior_kl(model, v), torch.cat(kls, 1))
 
@@ -342,7 +408,7 @@ def diffusion_terms(
 def step_kl_table(terms: DiffusionTerms, bins: int = 10) -> list[dict[str, float]]:
     """Where in t the bits are spent: the per-step KLs averaged over the examples, summed within ``bins``
     equal ranges of t. One row per range: ``t_from``, ``t_to``, ``nats`` (per example) and ``share`` of
-    the KL sum. For chapter 11.
+    the KL sum. Taught in chapter 11.
     """
     if not isinstance(terms, DiffusionTerms):
         raise TypeError(f"terms must be the DiffusionTerms of diffusion_terms(...), got {type(terms).__name__}.")
@@ -369,7 +435,7 @@ def _gamma_and_slope(schedule: NoiseSchedule, t: torch.Tensor) -> tuple[torch.Te
 
 
 class DiffusionObjective:
-    r"""The diffusion ELBO (or DDPM's simple loss) as an ``objective=`` for :func:`vaelib.fit`; for chapter 11.
+    r"""The diffusion ELBO (or DDPM's simple loss) as an ``objective=`` for :func:`vaelib.fit`. Taught in chapter 11.
 
     One draw per example of t and eps: with ``steps=None`` the continuous-time loss
     :math:`\tfrac12\gamma'(t)\lVert\epsilon - \hat\epsilon\rVert^2` (VDM eq. 17, t drawn low-discrepancy over
@@ -399,7 +465,7 @@ class DiffusionObjective:
             diffusion = 0.5 * slope * error
         else:
             i = torch.randint(1, self.steps + 1, (b,), device=v.device).to(v.dtype)
-            kl, error = step_kl(model, v, (i - 1) / self.steps, i / self.steps, torch.randn_like(v))
+            kl, error = _step_kl(model, v, (i - 1) / self.steps, i / self.steps, torch.randn_like(v))
             diffusion = self.steps * kl
         reconstruction = reconstruction_log_prob(model, v, torch.randn_like(v))
         kl = prior_kl(model, v) + diffusion
@@ -411,7 +477,7 @@ class DiffusionObjective:
 def sample_diffusion(
     model: DiffusionVAE, n: int, steps: int, *, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """``n`` ancestral samples through the T-step model, (n, dim); for chapter 11.
+    """``n`` ancestral samples through the T-step model, (n, dim). Used in chapter 11 through LatentDiffusion.
 
     z_1 ~ N(0, I), then z_s ~ p(z_s | z_t) step by step; at t = 0 discrete data take the most probable
     level of p(v | z_0), mapped back to [0, 1]; continuous data return z_0 / alpha_0.
@@ -438,7 +504,7 @@ def sample_diffusion(
 
 
 def bits_per_dim(elbo_nats: float, dims: int) -> float:
-    r"""-ELBO / (D log 2): the bound in bits per data dimension; for chapter 11.
+    r"""-ELBO / (D log 2): the bound in bits per data dimension. Taught in chapter 11.
 
     Meaningful as bits of *discrete* data when the ELBO bounds a log-probability (a discrete
     decoder, as :class:`DiffusionVAE` with ``levels``, or chapter 6's Bernoulli VAE). A bound on a

@@ -73,7 +73,7 @@ class TopDown(nn.Module):
 
 
 class LadderEncoder(nn.Module):
-    r"""q(z2 | x) q(z1 | z2, x) with the ladder's precision-weighted merge; for chapter 11.
+    r"""q(z2 | x) q(z1 | z2, x) with the ladder's precision-weighted merge. Used in chapter 11 through TwoLayerVAE.
 
     ``forward(x)`` is the bottom-up pass and returns the local parameters
     ``(loc1_hat, log_scale1_hat, loc2, log_scale2)``; ``rsample(params, n)`` draws ``n`` codes
@@ -144,7 +144,7 @@ class HierarchicalPrior(nn.Module):
 
 class LayerDecoder(nn.Module):
     """p(x | z1): reads the first ``z1_dim`` entries of a code [z1, z2] -> hidden -> Bernoulli logits of
-    ``image_shape``. For chapter 11."""
+    ``image_shape``. Used in chapter 11 through TwoLayerVAE."""
 
     def __init__(self, z1_dim: int, hidden_dim: int, image_shape: tuple[int, ...]):
         super().__init__()
@@ -158,7 +158,7 @@ class LayerDecoder(nn.Module):
 
 
 class TwoLayerVAE(nn.Module):
-    r"""Two stochastic layers, x -> z1 -> z2, inferred top down (ladder VAE); for chapter 11.
+    r"""Two stochastic layers, x -> z1 -> z2, inferred top down (ladder VAE). Taught in chapter 11.
 
     ``z_dims = (d1, d2)`` and ``hidden_dims = (h1, h2)`` follow Burda et al.'s two-layer MNIST architecture by
     default (100 and 50 units; deterministic layers of 200 and 100 units, one per side of each stochastic layer
@@ -204,7 +204,8 @@ def ladder_terms(
     r"""One-sample ELBO terms of a :class:`TwoLayerVAE`, each (B,): ``reconstruction`` = log p(x | z1),
     ``kl_z1`` = KL(q(z1 | z2, x) || p(z1 | z2)) at the sampled z2 and ``kl_z2`` = KL(q(z2 | x) || N(0, I)),
     both in closed form, and ``elbo`` = reconstruction - kl_z1 - kl_z2 (its expectation equals that of the
-    log importance weight with one sample). ``eps`` (1, B, d1 + d2) fixes the noise. For chapter 11.
+    log importance weight with one sample). ``eps`` (1, B, d1 + d2) fixes the noise. Used in chapter 11 through
+    LadderObjective and layer_kls.
     """
     checks.module(model, "model", ("encoder", "decoder", "prior"))
     checks.tensor(x, "x", floating=True)
@@ -221,7 +222,8 @@ def ladder_terms(
 
 
 class LadderObjective:
-    r"""The two-layer ELBO as an ``objective=`` for :func:`vaelib.fit`, with KL warm-up and free bits; for chapter 11.
+    r"""The two-layer ELBO as an ``objective=`` for :func:`vaelib.fit`, with KL warm-up and free bits.
+    Taught in chapter 11.
 
     ``objective(model, x)`` returns :class:`~vaelib.ELBOTerms` whose ``reconstruction`` and ``kl``
     (= kl_z1 + kl_z2) are the plain terms, so fit records the plain ELBO, and whose ``elbo`` is what is
@@ -268,7 +270,7 @@ class LadderObjective:
 @torch.no_grad()
 def layer_kls(model: TwoLayerVAE, data: ImageData, *, batch_size: int = 500, generator=None) -> dict[str, float]:
     """Means per image over ``data`` of ladder_terms' parts (reconstruction, kl_z1, kl_z2, elbo), in eval mode.
-    For chapter 11."""
+    Taught in chapter 11."""
     check_data(data, "data")
     checks.whole_number(batch_size, "batch_size")
     sums: dict[str, float] = {}
@@ -281,7 +283,7 @@ def layer_kls(model: TwoLayerVAE, data: ImageData, *, batch_size: int = 500, gen
 
 @torch.no_grad()
 def layer_active_units(model: TwoLayerVAE, data: ImageData, *, batch_size: int = 1000) -> dict[str, tuple]:
-    r"""Active units of each layer (:func:`vaelib.active_units`, Burda et al.'s A_j > 0.01); for chapter 11.
+    r"""Active units of each layer (:func:`vaelib.active_units`, Burda et al.'s A_j > 0.01). Taught in chapter 11.
 
     ``z2``: the posterior mean loc2(x). ``z1``: the mean of q(z1 | z2, x) at z2 = loc2(x), the posterior
     mean of the layer above (a deterministic stand-in for E_q[z1 | x]); it moves with x also when z1 only
@@ -308,6 +310,6 @@ def layer_active_units(model: TwoLayerVAE, data: ImageData, *, batch_size: int =
 
 def parameter_count(module: nn.Module) -> int:
     """Number of trained numbers in ``module`` (shared tensors once): to match a one-layer baseline's size.
-    For chapter 11."""
+    Taught in chapter 11."""
     checks.module(module, "module")
     return sum(p.numel() for p in {id(p): p for p in module.parameters()}.values())

@@ -15,6 +15,8 @@ samples where q(z) is below a tenth of N(z; 0, I), and the mean log q(z) of the 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 
@@ -28,7 +30,8 @@ from .diffusion import DiffusionVAE, NoiseSchedule, sample_diffusion
 def latent_spread(
     encoder: nn.Module, data: ImageData, *, generator: torch.Generator | None = None
 ) -> dict[str, object]:
-    r"""How spread out a trained encoder's codes are, and the factor that makes them unit-variance; for chapter 11.
+    r"""How spread out a trained encoder's codes are, and the factor that makes them unit-variance.
+    Taught in chapter 11.
 
     Draws one code z ~ q(z | x) per image of ``data`` (vaelib.encode, in eval mode) and returns ``std``,
     the standard deviation of all their entries (one number, as latent diffusion measures it),
@@ -41,6 +44,8 @@ def latent_spread(
     noise = torch.randn(loc.shape, device=loc.device, generator=generator) if generator else torch.randn_like(loc)
     z = loc + scale * noise
     std = z.std().item()
+    if not math.isfinite(std):
+        raise ValueError("the encoder's codes hold NaN or infinite values: check the encoder (and its training run).")
     if not std > 0:
         raise ValueError("the codes do not vary (std 0): the encoder has collapsed; no scale factor exists.")
     return {
@@ -54,7 +59,7 @@ def latent_spread(
 
 class LatentDiffusion(DiffusionVAE):
     """A :class:`DiffusionVAE` on the scaled codes of a frozen VAE (``autoencoder``, with ``encoder`` and
-    ``decoder``); for chapter 11.
+    ``decoder``). Taught in chapter 11.
 
     ``values(x)`` encodes a batch of images, draws z ~ q(z | x) and multiplies it by ``scale_factor``
     (pass 1.0 to see what an unscaled latent space does). The autoencoder stays frozen and in eval

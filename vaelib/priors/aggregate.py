@@ -36,7 +36,7 @@ def log_aggregate_posterior(loc: torch.Tensor, scale: torch.Tensor, z: torch.Ten
     r"""The exact log q(z) = log (1/N) sum_n N(z; loc_n, diag scale_n^2), in float64, shape (M,).
 
     ``loc`` and ``scale`` are the N posteriors (N, d); ``z`` is (M, d). Costs M x N x d.
-    Hoffman & Johnson (2016). Taught in chapter 9.
+    Hoffman & Johnson (2016). Taught in chapter 9; used in chapter 11.
     """
     z, loc, scale = z.double(), loc.double(), scale.double()
     rows = [torch.logsumexp(pairwise_normal_log_prob(loc, scale, block), -1) for block in z.split(CHUNK)]
