@@ -33,3 +33,11 @@ def test_page_citations_are_local_and_pages_are_in_the_toc(path):
     prefix = path.stem.split("_", 1)[0] + "-"
     assert chapters.localize_citations(text, prefix) == text, f"cite keys on {path.name} need the prefix {prefix}"
     assert f"file: chapters/{path.stem}" in (ROOT / "_toc.yml").read_text(), f"{path.name} is not in _toc.yml"
+
+
+def test_references_parse_as_bibtex():
+    """references.bib parses strictly (a broken entry otherwise surfaces only as a failed book build)."""
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "references.bib"), bib_format="bibtex").entries
+    assert len(entries) > 50, f"only {len(entries)} entries parsed from references.bib"
