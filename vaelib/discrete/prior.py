@@ -206,23 +206,23 @@ def point_mass_bound(
     if prior is not None and prior.n_codes != model.n_codes:
         raise ValueError(f"the prior models {prior.n_codes} codes but the VQ-VAE's codebook has {model.n_codes}.")
     check_data(data, "data")
-    log_prior_total, reconstruction_total = 0.0, 0.0
+    if bool(((data.images != 0) & (data.images != 1)).any()):  # one host sync for the whole set
+        raise ValueError(
+            "data hold grey pixels; the bound is a log-probability only for binary images: score "
+            "data.binarized(generator) (a fixed binarization, the same for every model compared)."
+        )
+    n = len(data)
+    log_prior_total = torch.zeros((), dtype=torch.float64, device=data.images.device)
+    reconstruction_total = torch.zeros_like(log_prior_total)
     modules = (model,) if prior is None else (model, prior)
     with eval_mode(*modules):
         for x, _ in data.batches(checks.whole_number(batch_size, "batch_size"), shuffle=False):
-            if bool(((x != 0) & (x != 1)).any()):  # one host sync per batch
-                raise ValueError(
-                    "data hold grey pixels; the bound is a log-probability only for binary images: score "
-                    "data.binarized(generator) (a fixed binarization, the same for every model compared)."
-                )
             codes = model.encode_codes(x)
-            reconstruction_total += float(bernoulli_log_likelihood(model.decode_codes(codes), x).sum())
-            if prior is None:
-                log_prior_total += uniform_code_log_prob(model.n_codes) * len(x)
-            else:
-                log_prior_total += float(prior.log_prob(codes).sum())
-    n = len(data)
-    log_prior, reconstruction = log_prior_total / n, reconstruction_total / n
+            reconstruction_total += bernoulli_log_likelihood(model.decode_codes(codes), x).sum().double()
+            if prior is not None:  # the sums stay on the device: no host sync per batch
+                log_prior_total += prior.log_prob(codes).sum().double()
+    log_prior = uniform_code_log_prob(model.n_codes) if prior is None else log_prior_total.item() / n
+    reconstruction = reconstruction_total.item() / n
     bound = log_prior + reconstruction
     return {
         "log_prior": log_prior,
